@@ -1,0 +1,153 @@
+"""Writes for accounts: registration, profiles, licence verification."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    SELF_SERVICE_ROLES,
+    GroupMember,
+    ProducerProfile,
+    QGraderProfile,
+    RoasterProfile,
+    Role,
+    User,
+)
+from core.services import audit_log
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    profile: dict[str, Any] | None = None,
+    allow_moderator: bool = False,
+) -> User:
+    """Create a user and the profile of their role.
+
+    Moderators cannot sign themselves up: only staff (the admin or ``create_user``) make them.
+    """
+    email = (email or "").strip().lower()
+    if role not in {r.value for r in Role}:
+        raise ValidationError({"role": _("Choose producer, roaster or Q-grader.")})
+    if role == Role.MODERATOR and not allow_moderator:
+        raise ValidationError({"role": _("Moderators are appointed by staff; choose another role.")})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("An account with this e-mail address already exists.")})
+    candidate = User(email=email, role=role, display_name=display_name)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user = User.objects.create_user(email=email, password=password, role=role, display_name=display_name)
+    profile_upsert(user=user, data=profile or {})
+    audit_log(actor=user, action="user.registered", target=user, data={"role": role})
+    return user
+
+
+def _require(data: dict[str, Any], *names: str) -> None:
+    missing = {n: _("This field is required.") for n in names if not str(data.get(n) or "").strip()}
+    if missing:
+        raise ValidationError(missing)
+
+
+@transaction.atomic
+def profile_upsert(*, user: User, data: dict[str, Any]) -> Any:
+    """Create or update the profile for ``user``'s role from plain data."""
+    if user.role == Role.PRODUCER:
+        organisation = str(data.get("organisation") or user.display_name or user.email)
+        country = str(data.get("country") or "").upper()[:2]
+        profile, _created = ProducerProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "organisation": organisation[:200],
+                "country": country,
+                "region": str(data.get("region") or "")[:200],
+                "is_group": bool(data.get("is_group", False)),
+            },
+        )
+        members = data.get("members")
+        if members is not None:
+            names = [str(m).strip() for m in members if str(m).strip()]
+            if len(set(names)) != len(names):
+                raise ValidationError({"members": _("Each group member must have a different name.")})
+            profile.members.all().delete()
+            GroupMember.objects.bulk_create([GroupMember(profile=profile, name=n[:200]) for n in names])
+        return profile
+    if user.role == Role.ROASTER:
+        profile, _created = RoasterProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "company": str(data.get("company") or user.display_name or user.email)[:200],
+                "country": str(data.get("country") or "").upper()[:2],
+                "competition_alerts": bool(data.get("competition_alerts", False)),
+            },
+        )
+        return profile
+    if user.role == Role.Q_GRADER:
+        _require(data, "licence_number", "licence_expires_on")
+        expires = data["licence_expires_on"]
+        if isinstance(expires, str):
+            try:
+                expires = datetime.date.fromisoformat(expires)
+            except ValueError as exc:
+                raise ValidationError({"licence_expires_on": _("Enter a date as YYYY-MM-DD.")}) from exc
+        existing = QGraderProfile.objects.filter(user=user).first()
+        number = str(data["licence_number"]).strip()[:60]
+        changed = existing is not None and (existing.licence_number != number or existing.licence_expires_on != expires)
+        profile, _created = QGraderProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "licence_number": number,
+                "licence_expires_on": expires,
+                "licence_type": data.get("licence_type") or QGraderProfile.LicenceType.EVOLVED,
+                "lab": str(data.get("lab") or "")[:200],
+            },
+        )
+        if changed and profile.licence_verified_at is not None:
+            # A changed licence must be checked again before sheets count as independent.
+            profile.licence_verified_at = None
+            profile.licence_verified_by = None
+            profile.save(update_fields=["licence_verified_at", "licence_verified_by"])
+        return profile
+    return None
+
+
+@transaction.atomic
+def qgrader_licence_verify(*, profile: QGraderProfile, by: User, verified: bool = True) -> QGraderProfile:
+    if not by.is_moderator:
+        raise PermissionDenied(_("Only moderators verify Q-grader licences."))
+    profile = QGraderProfile.objects.select_for_update().get(pk=profile.pk)
+    if verified and profile.licence_verified_at is not None:
+        return profile
+    profile.licence_verified_at = timezone.now() if verified else None
+    profile.licence_verified_by = by if verified else None
+    profile.save(update_fields=["licence_verified_at", "licence_verified_by"])
+    audit_log(
+        actor=by,
+        action="qgrader.licence_verified" if verified else "qgrader.licence_unverified",
+        target=profile,
+        data={"licence_number": profile.licence_number},
+    )
+    return profile
+
+
+def profile_for(user: User) -> Any:
+    return {
+        Role.PRODUCER: lambda: getattr(user, "producer_profile", None),
+        Role.ROASTER: lambda: getattr(user, "roaster_profile", None),
+        Role.Q_GRADER: lambda: getattr(user, "q_grader_profile", None),
+    }.get(user.role, lambda: None)()
+
+
+__all__ = ["SELF_SERVICE_ROLES", "profile_for", "profile_upsert", "qgrader_licence_verify", "user_register"]

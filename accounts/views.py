@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import ProducerProfileForm, QGraderProfileForm, RoasterProfileForm, SignupForm
+from accounts.models import QGraderProfile, Role
+from accounts.selectors import qgrader_profiles_for_review
+from accounts.services import profile_for, profile_upsert, qgrader_licence_verify, user_register
+from core.decorators import role_required
+from core.registry import panels_for
+
+
+def _apply_errors(form: object, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None  # type: ignore[attr-defined]
+            for message in errors:
+                form.add_error(target, message)  # type: ignore[attr-defined]
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)  # type: ignore[attr-defined]
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:dashboard")
+    form = SignupForm(request.POST or None, initial={"role": request.GET.get("role", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = user_register(
+                email=data["email"],
+                password=data["password"],
+                role=data["role"],
+                display_name=data.get("display_name", ""),
+                profile=form.profile_data(),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            login(request, user, backend="accounts.backends.EmailBackend")
+            messages.success(request, _("Welcome! Your account is ready."))
+            return redirect("accounts:dashboard")
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = {
+        "profile": profile_for(request.user),
+        "panels": panels_for(request),
+    }
+    return render(request, "accounts/dashboard.html", context)
+
+
+_PROFILE_FORMS = {
+    Role.PRODUCER: ProducerProfileForm,
+    Role.ROASTER: RoasterProfileForm,
+    Role.Q_GRADER: QGraderProfileForm,
+}
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form_class = _PROFILE_FORMS.get(request.user.role)  # type: ignore[union-attr]
+    if form_class is None:
+        return render(request, "accounts/profile.html", {"form": None})
+    current = profile_for(request.user)
+    initial = {}
+    if current is not None:
+        initial = {name: getattr(current, name, None) for name in form_class.base_fields}
+        if request.user.role == Role.PRODUCER:  # type: ignore[union-attr]
+            initial["members"] = "\n".join(current.members.values_list("name", flat=True))
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if "members" in data:
+            data["members"] = [m for m in data["members"].splitlines() if m.strip()] if data.get("is_group") else []
+        try:
+            profile_upsert(user=request.user, data=data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your profile was saved."))
+            return redirect("accounts:profile")
+    return render(
+        request, "accounts/profile.html", {"form": form, "profile": current}, status=400 if form.errors else 200
+    )
+
+
+@role_required(Role.MODERATOR)
+def licences(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/licences.html", {"profiles": qgrader_profiles_for_review()})
+
+
+@require_POST
+@role_required(Role.MODERATOR)
+def licence_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(QGraderProfile, pk=pk)
+    verified = request.POST.get("verified", "1") == "1"
+    qgrader_licence_verify(profile=profile, by=request.user, verified=verified)  # type: ignore[arg-type]
+    messages.success(request, _("Licence status updated."))
+    return redirect("accounts:licences")

@@ -1,0 +1,163 @@
+"""API plumbing shared by every app: one error shape, pagination, permissions, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import Conflict
+from core.models import IdempotencyRecord
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _validation_extra(error: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(error, "error_dict"):
+        return {"fields": {k: [str(m) for e in v for m in e.messages] for k, v in error.error_dict.items()}}
+    return {"fields": {"non_field_errors": [str(m) for m in error.messages]}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error as ``{"message": ..., "extra": {...}}``.
+
+    Services raise Django's ValidationError / PermissionDenied or the domain ``Conflict``; they are
+    mapped here so views need no try/except of their own.
+    """
+    if isinstance(exc, DjangoValidationError):
+        extra = _validation_extra(exc)
+        return Response({"message": "Validation error", "extra": extra}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Conflict):
+        return Response({"message": str(exc), "extra": exc.extra}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = response.data
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = {"message": "Validation error", "extra": {"fields": fields}}
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        response.data = {"message": str(detail), "extra": {}}
+    return response
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular lists success codes only; document the error codes every view can return."""
+    err = {
+        "description": "Error",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}, "extra": {"type": "object"}},
+                }
+            }
+        },
+    }
+    for item in result.get("paths", {}).values():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            extra = ["400", "409"] if method in {"post", "put", "patch", "delete"} else ["400"]
+            for code in ["401", "403", "404", "405", "429", *extra]:
+                op["responses"].setdefault(code, err)
+    return result
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "role", None) in roles)
+
+
+class RolePermission(BasePermission):
+    """Writes need one of ``write_roles``; reads are open unless ``read_roles`` is set."""
+
+    write_roles: tuple[str, ...] = ()
+    read_roles: tuple[str, ...] | None = None
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return self.read_roles is None or has_role(request.user, *self.read_roles)
+        return has_role(request.user, *self.write_roles)
+
+
+def role_permission(*, write: tuple[str, ...], read: tuple[str, ...] | None = None) -> type[BasePermission]:
+    return type("RolePermission", (RolePermission,), {"write_roles": write, "read_roles": read})
+
+
+def idempotent(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Replay the first response for a repeated ``Idempotency-Key`` on this scope and user.
+
+    The record is claimed by a unique constraint before the work runs; the work and the stored
+    response commit together, so a crash leaves no record and the client may retry safely.
+    A repeated key with a different body is refused with 409.
+    """
+
+    def decorator(func: Callable[..., Response]) -> Callable[..., Response]:
+        def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get("Idempotency-Key", "").strip()
+            if not key or not request.user.is_authenticated:
+                return func(self, request, *args, **kwargs)
+            if len(key) > 200:
+                raise exceptions.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+            body = json.dumps(request.data, sort_keys=True, default=str).encode()
+            digest = hashlib.sha256(body + repr(sorted(kwargs.items())).encode()).hexdigest()
+            existing = IdempotencyRecord.objects.filter(user=request.user, scope=scope, key=key).first()
+            if existing is not None:
+                return _replay(existing, digest)
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        user=request.user, scope=scope, key=key, request_hash=digest
+                    )
+                    response = func(self, request, *args, **kwargs)
+                    if response.status_code >= 400:
+                        # Errors are not remembered: roll the claim back with the work.
+                        transaction.set_rollback(True)
+                        return response
+                    record.status_code = response.status_code
+                    record.body = json.loads(json.dumps(response.data, default=str))
+                    record.save(update_fields=["status_code", "body"])
+                    return response
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.filter(user=request.user, scope=scope, key=key).first()
+                if existing is None:
+                    raise
+                return _replay(existing, digest)
+
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        wrapper.__dict__.update(func.__dict__)
+        return wrapper
+
+    return decorator
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Response:
+    if record.request_hash != digest:
+        raise Conflict("This Idempotency-Key was used with a different request.")
+    if record.status_code is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
+    response = Response(record.body, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,71 @@
+"""Extension points so each app adds its own navigation links and dashboard panels.
+
+Apps register in ``AppConfig.ready()``; the base layout and the dashboard read the registries.
+This keeps one app's pages out of another's templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any  # a lazy translation
+    url_name: str
+    roles: tuple[str, ...] | None = None  # None: everyone; () : signed-in users of any role
+    order: int = 100
+    anonymous: bool = True
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A dashboard panel: a template and a function returning its context."""
+
+    template: str
+    context: Callable[[HttpRequest], dict[str, Any]]
+    roles: tuple[str, ...]
+    order: int = 100
+
+
+@dataclass
+class _Registry:
+    nav: list[NavItem] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+
+
+registry = _Registry()
+
+
+def register_nav(item: NavItem) -> None:
+    if item not in registry.nav:
+        registry.nav.append(item)
+        registry.nav.sort(key=lambda i: i.order)
+
+
+def register_panel(panel: Panel) -> None:
+    if panel not in registry.panels:
+        registry.panels.append(panel)
+        registry.panels.sort(key=lambda p: p.order)
+
+
+def nav_for(user: Any) -> list[NavItem]:
+    authenticated = getattr(user, "is_authenticated", False)
+    role = getattr(user, "role", None)
+    items = []
+    for item in registry.nav:
+        if item.roles is None:
+            if authenticated or item.anonymous:
+                items.append(item)
+        elif authenticated and (not item.roles or role in item.roles):
+            items.append(item)
+    return items
+
+
+def panels_for(request: HttpRequest) -> list[tuple[str, dict[str, Any]]]:
+    role = getattr(request.user, "role", None)
+    return [(p.template, p.context(request)) for p in registry.panels if role in p.roles]

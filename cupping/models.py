@@ -1,0 +1,1 @@
+"""Cupping sheets and green-grading reports (see cupping/ for the domain)."""

@@ -32,10 +32,23 @@ class Panel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class LotSection:
+    """A section of the public lot page contributed by another app (cupping, pricing, auctions…).
+
+    ``context(request, lot)`` returns the template context, or None to hide the section.
+    """
+
+    template: str
+    context: Callable[[HttpRequest, Any], dict[str, Any] | None]
+    order: int = 100
+
+
 @dataclass
 class _Registry:
     nav: list[NavItem] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
+    lot_sections: list[LotSection] = field(default_factory=list)
 
 
 registry = _Registry()
@@ -69,3 +82,19 @@ def nav_for(user: Any) -> list[NavItem]:
 def panels_for(request: HttpRequest) -> list[tuple[str, dict[str, Any]]]:
     role = getattr(request.user, "role", None)
     return [(p.template, p.context(request)) for p in registry.panels if role in p.roles]
+
+
+def register_lot_section(section: LotSection) -> None:
+    if section not in registry.lot_sections:
+        registry.lot_sections.append(section)
+        registry.lot_sections.sort(key=lambda s: s.order)
+
+
+def lot_sections_for(request: HttpRequest, lot: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Rendered by the lot page as ``{% include template with section=ctx %}``."""
+    out = []
+    for section in registry.lot_sections:
+        ctx = section.context(request, lot)
+        if ctx is not None:
+            out.append((section.template, ctx))
+    return out

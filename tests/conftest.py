@@ -171,7 +171,7 @@ def api() -> Any:
 
 @pytest.fixture
 def celery_worker_on_redis(transactional_db: Any, require_redis: None) -> Iterator[Any]:
-    """A real worker thread of the project's Celery app on Redis (DB 14, results on 15).
+    """A real worker thread of the project's Celery app on Redis (DB $TEST_REDIS_DB or 14, results +1).
 
     Uses transactional_db so the worker thread sees committed rows.
     """
@@ -179,19 +179,20 @@ def celery_worker_on_redis(transactional_db: Any, require_redis: None) -> Iterat
 
     from marketplace.celery import app as project_app
 
+    worker_db = int(os.environ.get("TEST_REDIS_DB", "14"))
     old = {
         k: project_app.conf.get(k)
         for k in ("broker_url", "result_backend", "task_ignore_result", "broker_transport_options")
     }
     project_app.conf.update(
-        broker_url=redis_test_url(14),
-        result_backend=redis_test_url(15),
+        broker_url=redis_test_url(worker_db),
+        result_backend=redis_test_url(worker_db + 1),
         task_ignore_result=False,
         broker_transport_options={"visibility_timeout": 3600},
     )
     import redis
 
-    redis.Redis.from_url(redis_test_url(14)).flushdb()
+    redis.Redis.from_url(redis_test_url(worker_db)).flushdb()
     try:
         with start_worker(project_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield project_app

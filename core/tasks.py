@@ -29,3 +29,14 @@ def send_notification_email(notification_id: int) -> str:
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise
     return "sent"
+
+
+@shared_task
+def record_ping(job_id: str) -> str:
+    """A tiny task used by health checks and tests: marks a job finished (idempotent)."""
+    from core.models import Job
+
+    Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).update(
+        status=Job.Status.SUCCEEDED, done=1, total=1, updated_at=timezone.now()
+    )
+    return "pong"

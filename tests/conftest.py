@@ -169,6 +169,17 @@ def api() -> Any:
 # --- Celery -----------------------------------------------------------------------------------
 
 
+def _reset_pools(app: Any) -> None:
+    """Drop pooled broker connections so the next use connects to the current broker_url."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    from kombu import pools
+
+    pools.reset()  # kombu keeps global per-URL pools that a stopped worker leaves closed
+
+
 @pytest.fixture
 def celery_worker_on_redis(transactional_db: Any, require_redis: None) -> Iterator[Any]:
     """A real worker thread of the project's Celery app on Redis (DB $TEST_REDIS_DB or 14, results +1).
@@ -192,14 +203,14 @@ def celery_worker_on_redis(transactional_db: Any, require_redis: None) -> Iterat
     )
     import redis
 
+    _reset_pools(project_app)
     redis.Redis.from_url(redis_test_url(worker_db)).flushdb()
     try:
         with start_worker(project_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield project_app
     finally:
         project_app.conf.update(**old)
-        # Forget the pooled connection to the test broker.
-        project_app.pool.force_close_all()
+        _reset_pools(project_app)
 
 
 # --- Browser ----------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ class LotFactory(factory.django.DjangoModelFactory):
     listed_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
-    def plots(obj, create, extracted, **kwargs):  # noqa: N805
+    def plots(obj, create, extracted, **kwargs):
         if not create:
             return
         if extracted is None:

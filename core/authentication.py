@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
 
@@ -13,3 +14,11 @@ class StrictBasicAuthentication(BasicAuthentication):
         if "\x00" in userid or "\x00" in password:
             raise exceptions.AuthenticationFailed("Invalid username/password.")
         return super().authenticate_credentials(userid, password, request)
+
+
+class StrictBasicScheme(OpenApiAuthenticationExtension):
+    target_class = "core.authentication.StrictBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "basic"}

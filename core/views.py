@@ -84,3 +84,10 @@ def error_500(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/403_csrf.html", status=403)
+
+
+def axes_lockout(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """django-axes' answer to too many failed logins: JSON for the API, a page for people."""
+    if _wants_json(request):
+        return JsonResponse({"message": "Too many failed login attempts. Try again later.", "extra": {}}, status=429)
+    return render(request, "errors/lockout.html", status=429)

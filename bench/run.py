@@ -56,11 +56,9 @@ def main() -> int:
             continue
         for c in cases:
             c.setdefault("benchmark", name)
-            print(
-                f"   {c['case']}: {fmt(c['value'], c['unit'])} (floor {fmt(c['floor'], c['unit'])}, ratio {c['ratio']:.2f})"
-                if c.get("ratio") is not None
-                else f"   {c['case']}: {c['value']}"
-            )
+            value, floor = fmt(c["value"], c["unit"]), fmt(c["floor"], c["unit"])
+            ratio = f"{c['ratio']:.2f}" if c.get("ratio") is not None else "—"
+            print(f"   {c['case']}: {value} (floor {floor}, ratio {ratio})")
         results.extend(cases)
         print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
     out = HERE / "results"
@@ -77,9 +75,8 @@ def main() -> int:
     lines = ["| benchmark | case | value | floor | ratio | notes |", "| --- | --- | --- | --- | --- | --- |"]
     for c in results:
         ratio = f"{c['ratio']:.2f}" if c.get("ratio") is not None else "—"
-        lines.append(
-            f"| {c['benchmark']} | {c['case']} | {fmt(c['value'], c['unit'])} | {fmt(c['floor'], c['unit'])} | {ratio} | {c.get('notes', '')} |"
-        )
+        value, floor = fmt(c["value"], c["unit"]), fmt(c["floor"], c["unit"])
+        lines.append(f"| {c['benchmark']} | {c['case']} | {value} | {floor} | {ratio} | {c.get('notes', '')} |")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nwritten: {out / 'results.json'} and {out / 'results.md'}")

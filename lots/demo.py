@@ -1,0 +1,199 @@
+"""Demo farms, plots and listed lots (with generated photos and custody events) for the demo producers."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+from typing import IO, Any
+
+from PIL import Image, ImageDraw
+
+from accounts.models import User
+from lots import services
+from lots.models import Farm, Lot, LotStatus, PhotoKind
+
+SQUARE = [[-75.9131, 1.8531], [-75.9101, 1.8531], [-75.9101, 1.8561], [-75.9131, 1.8561], [-75.9131, 1.8531]]
+
+DEMO: dict[str, dict[str, Any]] = {
+    "producer@demo.coffee": {
+        "farm": {"name": "La Esperanza", "country": "CO", "region": "Huila", "altitude_masl": 1850},
+        "plots": [
+            {
+                "name": "El Mirador",
+                "area_ha": "2.5",
+                "altitude_masl": 1900,
+                "varieties": ["Gesha"],
+                "geometry": {"type": "Point", "coordinates": [-75.912345, 1.852345]},
+            },
+            {
+                "name": "La Cañada",
+                "area_ha": "11.0",
+                "altitude_masl": 1780,
+                "varieties": ["Pink Bourbon", "Caturra"],
+                "geometry": {"type": "Polygon", "coordinates": [SQUARE]},
+            },
+        ],
+        "lots": [
+            {
+                "name": "Mirador Gesha washed",
+                "code": "ESP-24-01",
+                "variety": "Geisha",
+                "process": "washed",
+                "weight_kg": "320",
+                "price": "38.50",
+                "plot": 0,
+                "story": "Hand-picked in three passes on the upper terraces.",
+                "colour": (184, 64, 48),
+            },
+            {
+                "name": "Cañada Pink Bourbon anaerobic",
+                "code": "ESP-24-02",
+                "variety": "Bourbon Rosado",
+                "process": "natural",
+                "process_modifiers": ["anaerobic"],
+                "weight_kg": "45",
+                "price": "21.00",
+                "price_unit": "lb",
+                "plot": 1,
+                "colour": (214, 112, 150),
+            },
+            {
+                "name": "Cañada Caturra honey",
+                "code": "ESP-24-03",
+                "variety": "Caturra",
+                "process": "honey",
+                "honey_colour": "red",
+                "weight_kg": "1380",
+                "price": "9.80",
+                "plot": 1,
+                "colour": (150, 90, 40),
+            },
+        ],
+    },
+    "producer2@demo.coffee": {
+        "farm": {"name": "Hacienda Ramírez", "country": "PA", "region": "Chiriquí", "altitude_masl": 1650},
+        "plots": [
+            {
+                "name": "Jaramillo",
+                "area_ha": "3.2",
+                "altitude_masl": 1700,
+                "varieties": ["Gesha"],
+                "geometry": {"type": "Point", "coordinates": [-82.531234, 8.789012]},
+            },
+        ],
+        "lots": [
+            {
+                "name": "Jaramillo Geisha natural",
+                "code": "HR-25-07",
+                "variety": "Gesha",
+                "process": "natural",
+                "weight_kg": "180",
+                "price": "95.00",
+                "plot": 0,
+                "colour": (120, 40, 30),
+            },
+            {
+                "name": "Jaramillo Geisha washed (EUR)",
+                "code": "HR-25-08",
+                "variety": "geisha",
+                "process": "washed",
+                "weight_kg": "90",
+                "price": "70.00",
+                "currency": "EUR",
+                "plot": 0,
+                "colour": (90, 120, 60),
+            },
+        ],
+    },
+}
+
+
+def demo_photo(colour: tuple[int, int, int], label: str) -> bytes:
+    image = Image.new("RGB", (960, 640), colour)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 640, 16):
+        shade = tuple(max(0, min(255, c + (i % 64) - 32)) for c in colour)
+        draw.rectangle([0, i, 960, i + 8], fill=shade)
+    draw.rectangle([40, 520, 920, 600], fill=(255, 255, 255))
+    draw.text((60, 545), label, fill=(30, 20, 10))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _custody(lot: Lot, producer: User, weight_kg: Decimal, start: datetime.date) -> None:
+    cherry = (weight_kg * Decimal("5.6")).quantize(Decimal("1"))
+    parchment = (weight_kg * Decimal("1.25")).quantize(Decimal("1"))
+    steps = [
+        ("harvest", "cherry", "cherry", cherry, cherry, 0, "Upper terraces, ripe cherries only"),
+        ("depulping", "cherry", "parchment", cherry, parchment + 40, 1, "Farm wet mill"),
+        ("drying", "parchment", "parchment", parchment + 40, parchment, 3, "Raised beds, 18 days"),
+        ("milling", "parchment", "green", parchment, weight_kg, 30, "Dry mill, Pitalito"),
+    ]
+    for stage, s_in, s_out, w_in, w_out, days, place in steps:
+        services.custody_event_add(
+            lot=lot,
+            by=producer,
+            stage=stage,
+            occurred_on=start + datetime.timedelta(days=days),
+            state_in=s_in,
+            state_out=s_out,
+            weight_in_kg=w_in,
+            weight_out_kg=w_out,
+            separated=True,
+            place=place,
+        )
+
+
+def seed(stdout: IO[str]) -> None:
+    for email, spec in DEMO.items():
+        producer = User.objects.filter(email=email).first()
+        if producer is None or Farm.objects.filter(producer=producer, name=spec["farm"]["name"]).exists():
+            continue
+        farm = services.farm_create(producer=producer, data=spec["farm"])
+        plots = [services.plot_create(farm=farm, by=producer, data=p) for p in spec["plots"]]
+        for item in spec["lots"]:
+            data = {
+                "name": item["name"],
+                "code": item["code"],
+                "variety": item["variety"],
+                "process": item["process"],
+                "honey_colour": item.get("honey_colour", ""),
+                "process_modifiers": item.get("process_modifiers", []),
+                "additives": "none",
+                "harvest_year": 2025,
+                "harvest_start": datetime.date(2025, 10, 1),
+                "harvest_end": datetime.date(2025, 12, 10),
+                "weight_kg": item["weight_kg"],
+                "price": item["price"],
+                "currency": item.get("currency", "USD"),
+                "price_unit": item.get("price_unit", "kg"),
+                "incoterm": "FOB",
+                "incoterm_place": "Buenaventura" if farm.country == "CO" else "Balboa",
+                "story": item.get("story", ""),
+                "drying_method": "raised_beds",
+                "drying_days": 18,
+                "packaging": "vacuum",
+                "package_size_kg": "15",
+                "package_count": max(1, int(Decimal(item["weight_kg"]) // 15)),
+                "moisture_pct": "10.8",
+                "water_activity": "0.560",
+                "farm": farm,
+                "plots": [plots[item["plot"]]],
+            }
+            lot = services.lot_create(producer=producer, data=data)
+            services.photos_add(
+                lot=lot,
+                by=producer,
+                uploads=[
+                    services.PhotoUpload(data=demo_photo(item["colour"], f"{lot.code} plot"), kind=PhotoKind.PLOT),
+                    services.PhotoUpload(
+                        data=demo_photo(tuple(min(255, c + 50) for c in item["colour"]), f"{lot.code} drying"),  # type: ignore[arg-type]
+                        kind=PhotoKind.DRYING,
+                    ),
+                ],
+            )
+            _custody(lot, producer, Decimal(item["weight_kg"]), datetime.date(2025, 10, 5))
+            services.lot_transition(lot=lot, to=LotStatus.LISTED, by=producer, reason="demo")
+        stdout.write(f"  lots: {farm.name} with {len(spec['lots'])} listed lots\n")

@@ -1,0 +1,880 @@
+"""Writes for farms, plots, lots, photos and the custody chain.
+
+Every function is keyword-only, checks who is acting, runs in one transaction, writes its audit
+row in that transaction and enqueues side effects on commit. Browser views and the API both call
+these, so the rules cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import filetype
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import GroupMember, Role
+from core.errors import Conflict
+from core.images import BadImage, check_pdf, resized, sanitize_image
+from core.money import Currency, Incoterm, PriceUnit, per_kg, quantize_price
+from core.selectors import latest_usd_rates, usd_per_unit
+from core.services import audit_log
+from core.signals import send_evidence_changed
+from lots import conf, custody, geo
+from lots.models import (
+    LOT_TRANSITIONS,
+    Additives,
+    CoffeeState,
+    CustodyDocument,
+    CustodyEvent,
+    CustodyStage,
+    DryingMethod,
+    Farm,
+    HoneyColour,
+    Lot,
+    LotPhoto,
+    LotStatus,
+    Packaging,
+    PhotoKind,
+    Plot,
+    Process,
+    ProcessModifier,
+    Variety,
+    VarietyAlias,
+)
+from lots.varieties import lookup_keys
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _is_moderator(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "role", None) == Role.MODERATOR)
+
+
+def _require_producer(user: Any) -> None:
+    if not getattr(user, "is_authenticated", False) or getattr(user, "role", None) != Role.PRODUCER:
+        raise PermissionDenied(_("Only producers can do this."))
+
+
+def _require_owner(user: Any, owner_id: int) -> None:
+    if not getattr(user, "is_authenticated", False) or user.pk != owner_id:
+        raise PermissionDenied(_("Only the producer who owns this can change it."))
+
+
+def _decimal(value: Any, field: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: _("Enter a number.")}) from exc
+    if not result.is_finite():
+        raise ValidationError({field: _("Enter a number.")})
+    return result
+
+
+def _full_clean(instance: Any, exclude: Sequence[str] = ()) -> None:
+    # Unique checks run against the database, which also enforces them; the messages are nicer.
+    instance.full_clean(exclude=list(exclude))
+
+
+# --- farms and plots ----------------------------------------------------------------------------
+
+FARM_FIELDS = ("name", "country", "region", "altitude_masl")
+
+
+def _farm_apply(farm: Farm, data: dict[str, Any]) -> None:
+    for name in FARM_FIELDS:
+        if name in data:
+            setattr(farm, name, data[name] if data[name] is not None or name == "altitude_masl" else "")
+    farm.name = (farm.name or "").strip()
+    farm.country = (farm.country or "").strip().upper()
+    farm.region = (farm.region or "").strip()
+    if len(farm.country) != 2 or not farm.country.isalpha():
+        raise ValidationError({"country": _("Use the two-letter country code, e.g. CO or ET.")})
+
+
+@transaction.atomic
+def farm_create(*, producer: Any, data: dict[str, Any]) -> Farm:
+    _require_producer(producer)
+    farm = Farm(producer=producer)
+    _farm_apply(farm, data)
+    if Farm.objects.filter(producer=producer, name__iexact=farm.name).exists():
+        raise ValidationError({"name": _("You already have a farm with this name.")})
+    _full_clean(farm, exclude=["producer"])
+    farm.save()
+    audit_log(actor=producer, action="farm.created", target=farm, data={"name": farm.name})
+    return farm
+
+
+@transaction.atomic
+def farm_update(*, farm: Farm, by: Any, data: dict[str, Any]) -> Farm:
+    farm = Farm.objects.select_for_update().get(pk=farm.pk)
+    _require_owner(by, farm.producer_id)
+    before = {n: getattr(farm, n) for n in FARM_FIELDS}
+    _farm_apply(farm, data)
+    if Farm.objects.filter(producer_id=farm.producer_id, name__iexact=farm.name).exclude(pk=farm.pk).exists():
+        raise ValidationError({"name": _("You already have a farm with this name.")})
+    _full_clean(farm, exclude=["producer"])
+    farm.save(update_fields=list(FARM_FIELDS))
+    changed = {n: str(getattr(farm, n)) for n in FARM_FIELDS if before[n] != getattr(farm, n)}
+    audit_log(actor=by, action="farm.updated", target=farm, data=changed)
+    if {"country", "region"} & changed.keys():
+        for lot_id in farm.lots.values_list("pk", flat=True):
+            send_evidence_changed(sender=Farm, lot_id=lot_id, kind="origin", detail="farm location changed", actor=by)
+    return farm
+
+
+PLOT_FIELDS = ("name", "region", "altitude_masl", "area_ha", "geometry")
+
+
+def _plot_apply(plot: Plot, data: dict[str, Any]) -> list[Variety] | None:
+    for name in ("name", "region", "altitude_masl"):
+        if name in data:
+            setattr(plot, name, data[name] if data[name] is not None or name == "altitude_masl" else "")
+    plot.name = (plot.name or "").strip()
+    plot.region = (plot.region or "").strip()
+    if "area_ha" in data:
+        plot.area_ha = _decimal(data["area_ha"], "area_ha")  # type: ignore[assignment]
+    if plot.area_ha is None:
+        raise ValidationError({"area_ha": _("Give the plot's area in hectares.")})
+    if plot.area_ha <= 0:
+        raise ValidationError({"area_ha": _("The area must be more than zero.")})
+    if "geometry" in data or plot.geometry is None:
+        try:
+            raw = geo.parse_geometry(data.get("geometry", plot.geometry))
+            plot.geometry = geo.validate_geometry(raw, plot.area_ha)
+        except ValidationError as exc:
+            raise ValidationError({"geometry": exc.messages}) from exc
+    else:
+        # The area may have changed: a point that was fine for 3 ha is not for 10 ha.
+        try:
+            geo.validate_geometry(plot.geometry, plot.area_ha)
+        except ValidationError as exc:
+            raise ValidationError({"geometry": exc.messages}) from exc
+    if "varieties" not in data:
+        return None
+    return varieties_resolve(data.get("varieties") or [])
+
+
+def varieties_resolve(items: Iterable[Any]) -> list[Variety]:
+    out: list[Variety] = []
+    for item in items:
+        if isinstance(item, Variety):
+            out.append(item)
+            continue
+        variety = variety_normalise(str(item))
+        if variety is None:
+            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]}})
+        out.append(variety)
+    return out
+
+
+@transaction.atomic
+def plot_create(*, farm: Farm, by: Any, data: dict[str, Any]) -> Plot:
+    _require_owner(by, farm.producer_id)
+    plot = Plot(farm=farm)
+    varieties = _plot_apply(plot, data)
+    if Plot.objects.filter(farm=farm, name__iexact=plot.name).exists():
+        raise ValidationError({"name": _("This farm already has a plot with this name.")})
+    _full_clean(plot, exclude=["farm", "varieties"])
+    plot.save()
+    if varieties is not None:
+        plot.varieties.set(varieties)
+    audit_log(actor=by, action="plot.created", target=plot, data={"name": plot.name, "area_ha": str(plot.area_ha)})
+    return plot
+
+
+@transaction.atomic
+def plot_update(*, plot: Plot, by: Any, data: dict[str, Any]) -> Plot:
+    plot = Plot.objects.select_for_update().select_related("farm").get(pk=plot.pk)
+    _require_owner(by, plot.farm.producer_id)
+    before = {n: getattr(plot, n) for n in PLOT_FIELDS}
+    varieties = _plot_apply(plot, data)
+    if Plot.objects.filter(farm=plot.farm, name__iexact=plot.name).exclude(pk=plot.pk).exists():
+        raise ValidationError({"name": _("This farm already has a plot with this name.")})
+    _full_clean(plot, exclude=["farm", "varieties"])
+    plot.save(update_fields=list(PLOT_FIELDS))
+    if varieties is not None:
+        plot.varieties.set(varieties)
+    changed = [n for n in PLOT_FIELDS if before[n] != getattr(plot, n)]
+    audit_log(actor=by, action="plot.updated", target=plot, data={"changed": changed})
+    if changed:
+        for lot_id in plot.lots.values_list("pk", flat=True):
+            send_evidence_changed(sender=Plot, lot_id=lot_id, kind="origin", detail="plot changed", actor=by)
+    return plot
+
+
+# --- varieties ----------------------------------------------------------------------------------
+
+
+def variety_normalise(text: str) -> Variety | None:
+    """The canonical variety for a spelling (Geisha → Gesha), or None when it is unknown."""
+    keys = lookup_keys(text)
+    if not keys or not keys[0]:
+        return None
+    aliases = {a.alias: a for a in VarietyAlias.objects.select_related("variety").filter(alias__in=keys)}
+    for key in keys:
+        if key in aliases:
+            return aliases[key].variety
+    return None
+
+
+# --- lots ---------------------------------------------------------------------------------------
+
+# Which evidence kind a change of each field is (core.signals.EVIDENCE_KINDS).
+EVIDENCE_FIELDS: dict[str, str] = {
+    "weight_kg": "weight",
+    "price": "price",
+    "currency": "price",
+    "price_unit": "price",
+    "incoterm": "price",
+    "incoterm_place": "price",
+    "farm": "origin",
+    "plots": "origin",
+    "group_members": "origin",
+    "harvest_year": "harvest_year",
+    "harvest_start": "harvest_year",
+    "harvest_end": "harvest_year",
+    "process": "process",
+    "honey_colour": "process",
+    "process_modifiers": "process",
+    "additives": "process",
+    "additives_detail": "process",
+    "fermentation_hours": "process",
+    "drying_method": "process",
+    "drying_days": "process",
+}
+
+SCALAR_FIELDS = (
+    "name",
+    "code",
+    "variety_as_declared",
+    "process",
+    "honey_colour",
+    "process_modifiers",
+    "additives",
+    "additives_detail",
+    "fermentation_hours",
+    "drying_method",
+    "drying_days",
+    "harvest_start",
+    "harvest_end",
+    "harvest_year",
+    "weight_kg",
+    "packaging",
+    "package_size_kg",
+    "package_count",
+    "moisture_pct",
+    "water_activity",
+    "story",
+    "price",
+    "currency",
+    "price_unit",
+    "incoterm",
+    "incoterm_place",
+)
+DECIMAL_FIELDS = ("fermentation_hours", "weight_kg", "package_size_kg", "moisture_pct", "water_activity", "price")
+TEXT_FIELDS = (
+    "name",
+    "code",
+    "variety_as_declared",
+    "honey_colour",
+    "additives_detail",
+    "drying_method",
+    "packaging",
+    "story",
+    "incoterm_place",
+)
+LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "farm", "plots", "group_members")
+
+
+def price_usd_per_kg(
+    price: Decimal | None, currency: str, unit: str, rates: dict[str, Decimal] | None = None
+) -> Decimal | None:
+    """The asking price in USD per kg, from the latest exchange rate; None when no rate is known."""
+    if price is None:
+        return None
+    rate = (rates or {}).get(currency) if rates is not None else usd_per_unit(currency)
+    if rate is None:
+        return None
+    return quantize_price(per_kg(Decimal(price), unit) * Decimal(rate))
+
+
+def _choice(value: Any, choices: Any, field: str, *, blank: bool = False) -> str:
+    value = "" if value is None else str(value)
+    if blank and value == "":
+        return ""
+    if value not in choices.values:
+        raise ValidationError({field: _("Choose one of the listed options.")})
+    return value
+
+
+@dataclass
+class _Relations:
+    farm: Farm | None
+    plots: list[Plot] | None
+    group_members: list[GroupMember] | None
+    variety_text: str | None
+
+
+def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
+    """Copy ``data`` onto ``lot`` and check everything that involves more than one field."""
+    unknown = set(data) - set(LOT_EDITABLE) - {"version"}
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be set.")})
+    for name in SCALAR_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name in DECIMAL_FIELDS:
+            value = _decimal(value, name)
+        elif name in TEXT_FIELDS:
+            value = "" if value is None else str(value).strip()
+        setattr(lot, name, value)
+    errors: dict[str, list[str]] = {}
+
+    def err(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for field, choices, blank in (
+        ("process", Process, False),
+        ("additives", Additives, False),
+        ("currency", Currency, False),
+        ("price_unit", PriceUnit, False),
+        ("incoterm", Incoterm, False),
+        ("drying_method", DryingMethod, True),
+        ("packaging", Packaging, True),
+        ("honey_colour", HoneyColour, True),
+    ):
+        try:
+            setattr(lot, field, _choice(getattr(lot, field), choices, field, blank=blank))
+        except ValidationError:
+            if field == "additives":
+                err(field, _("Say whether anything was added during fermentation (infusion, co-fermentation)."))
+            else:
+                err(field, _("Choose one of the listed options."))
+    modifiers = lot.process_modifiers or []
+    if not isinstance(modifiers, list) or any(m not in ProcessModifier.values for m in modifiers):
+        err("process_modifiers", _("Choose modifiers from the list."))
+    else:
+        lot.process_modifiers = sorted(set(modifiers))
+    if lot.process == Process.HONEY and not lot.honey_colour:
+        err("honey_colour", _("Give the honey colour (white, yellow, red or black)."))
+    if lot.process and lot.process != Process.HONEY:
+        lot.honey_colour = ""
+    if lot.additives and lot.additives != Additives.NONE and not lot.additives_detail:
+        err("additives_detail", _("Say what was added: infused and co-fermented coffees must be disclosed."))
+    if lot.additives == Additives.NONE:
+        lot.additives_detail = ""
+    if lot.harvest_start and lot.harvest_end and lot.harvest_start > lot.harvest_end:
+        err("harvest_end", _("The harvest cannot end before it starts."))
+    if lot.harvest_start and not lot.harvest_year:
+        lot.harvest_year = lot.harvest_start.year
+    if lot.harvest_start and lot.harvest_year and lot.harvest_start.year != lot.harvest_year:
+        err(
+            "harvest_year",
+            _("The harvest year is the year the harvest started (%(y)s).") % {"y": lot.harvest_start.year},
+        )
+    if lot.weight_kg is not None and lot.weight_kg <= 0:
+        err("weight_kg", _("The green weight must be more than zero."))
+    if lot.weight_kg is not None and lot.reserved_kg and lot.weight_kg < lot.reserved_kg:
+        err(
+            "weight_kg",
+            _("%(kg)s kg are already committed to buyers; the weight cannot be lower.") % {"kg": lot.reserved_kg},
+        )
+    if lot.price is not None and lot.price <= 0:
+        err("price", _("The price must be more than zero."))
+    if (lot.package_size_kg is None) != (lot.package_count is None) and lot.packaging:
+        err("package_count", _("Give both the package size and the number of packages."))
+    if lot.package_size_kg is not None and lot.package_size_kg <= 0:
+        err("package_size_kg", _("The package size must be more than zero."))
+
+    rel = _Relations(farm=None, plots=None, group_members=None, variety_text=None)
+    if "farm" in data:
+        farm = data["farm"]
+        if farm is not None and not isinstance(farm, Farm):
+            farm = Farm.objects.filter(pk=farm).first() if str(farm).isdigit() else None
+            if farm is None:
+                err("farm", _("Choose one of your farms."))
+        if isinstance(farm, Farm) and farm.producer_id != producer.pk:
+            err("farm", _("Choose one of your farms."))
+            farm = None
+        rel.farm = farm if isinstance(farm, Farm) else None
+        lot.farm = rel.farm
+    if "plots" in data:
+        items = list(data["plots"] or [])
+        ids = [p.pk if isinstance(p, Plot) else p for p in items]
+        plots = list(Plot.objects.filter(pk__in=[i for i in ids if str(i).isdigit()]).select_related("farm"))
+        if len(plots) != len(set(ids)) or any(p.farm.producer_id != producer.pk for p in plots):
+            err("plots", _("Choose plots of your own farms."))
+        elif lot.farm_id and any(p.farm_id != lot.farm_id for p in plots):
+            err("plots", _("The plots must belong to the lot's farm."))
+        elif plots and not lot.farm_id:
+            if len({p.farm_id for p in plots}) == 1:
+                lot.farm = plots[0].farm
+            else:
+                err("plots", _("The plots must belong to one farm."))
+        rel.plots = plots
+    if "group_members" in data:
+        items = list(data["group_members"] or [])
+        ids = [m.pk if isinstance(m, GroupMember) else m for m in items]
+        members = list(
+            GroupMember.objects.filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+        )
+        if len(members) != len(set(ids)):
+            err("group_members", _("Choose members of your own producer group."))
+        rel.group_members = members
+    if "variety" in data:
+        text = "" if data["variety"] is None else str(data["variety"]).strip()
+        if isinstance(data["variety"], Variety):
+            text = data["variety"].name
+        lot.variety = variety_normalise(text) if text else None
+        # The producer's own spelling is kept, known or not: it is what they declared.
+        lot.variety_as_declared = text[:100]
+        rel.variety_text = text
+    for required in ("name", "code", "process", "additives", "harvest_year", "weight_kg", "price"):
+        if getattr(lot, required) in (None, "") and required not in errors:
+            err(required, _("This field is required."))
+    if errors:
+        raise ValidationError(errors)
+    lot.name = lot.name[:200]
+    lot.code = lot.code[:60]
+    try:
+        _full_clean(
+            lot,
+            exclude=[
+                "producer",
+                "farm",
+                "variety",
+                "plots",
+                "group_members",
+                "classification",
+                "price_usd_per_kg",
+                "version",
+                "reserved_kg",
+                "official_score",
+                "official_score_protocol",
+                "premium_ratio",
+                "verified_badge",
+                "listed_at",
+            ],
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "__all__" in exc.error_dict:
+            messages = list(exc.message_dict["__all__"])
+            if any("code" in m.lower() for m in messages):
+                raise ValidationError({"code": _("You already have a lot with this code.")}) from exc
+        raise
+    return rel
+
+
+def _save_relations(lot: Lot, rel: _Relations) -> None:
+    if rel.plots is not None:
+        lot.plots.set(rel.plots)
+    if rel.group_members is not None:
+        lot.group_members.set(rel.group_members)
+
+
+@transaction.atomic
+def lot_create(*, producer: Any, data: dict[str, Any]) -> Lot:
+    """A new draft lot. The additives disclosure is mandatory; the variety is normalised."""
+    _require_producer(producer)
+    lot = Lot(producer=producer, status=LotStatus.DRAFT, version=1)
+    rel = _lot_apply(lot, producer, data)
+    if Lot.objects.filter(producer=producer, code=lot.code).exists():
+        raise ValidationError({"code": _("You already have a lot with this code.")})
+    lot.price_usd_per_kg = price_usd_per_kg(lot.price, lot.currency, lot.price_unit)
+    try:
+        with transaction.atomic():
+            lot.save()
+    except IntegrityError as exc:
+        raise ValidationError({"code": _("You already have a lot with this code.")}) from exc
+    _save_relations(lot, rel)
+    audit_log(actor=producer, action="lot.created", target=lot, data={"code": lot.code})
+    return lot
+
+
+def _snapshot(lot: Lot) -> dict[str, Any]:
+    snap: dict[str, Any] = {n: getattr(lot, n) for n in SCALAR_FIELDS}
+    snap["variety"] = lot.variety_id
+    snap["farm"] = lot.farm_id
+    snap["plots"] = sorted(lot.plots.values_list("pk", flat=True))
+    snap["group_members"] = sorted(lot.group_members.values_list("pk", flat=True))
+    return snap
+
+
+@transaction.atomic
+def lot_update(*, lot: Lot, by: Any, data: dict[str, Any], expected_version: int | None) -> Lot:
+    """Change a lot if nobody else has changed it since ``expected_version`` was read.
+
+    A stale version raises Conflict (HTTP 409 / "someone else changed this lot" on the page)
+    instead of silently overwriting the other person's change.
+    """
+    locked = Lot.objects.select_for_update().get(pk=lot.pk)
+    _require_owner(by, locked.producer_id)
+    if expected_version is None:
+        raise ValidationError({"version": _("Send the version of the lot you edited.")})
+    if int(expected_version) != locked.version:
+        raise Conflict(
+            _("Someone else changed this lot while you were editing it. Reload it and make your change again."),
+            extra={"current_version": locked.version},
+        )
+    before = _snapshot(locked)
+    rel = _lot_apply(locked, by, data)
+    if Lot.objects.filter(producer_id=locked.producer_id, code=locked.code).exclude(pk=locked.pk).exists():
+        raise ValidationError({"code": _("You already have a lot with this code.")})
+    locked.price_usd_per_kg = price_usd_per_kg(locked.price, locked.currency, locked.price_unit)
+    locked.version = F("version") + 1
+    locked.save()
+    _save_relations(locked, rel)
+    locked.refresh_from_db()
+    after = _snapshot(locked)
+    changed = sorted(k for k in after if after[k] != before[k])
+    audit_log(actor=by, action="lot.updated", target=locked, data={"changed": changed, "version": locked.version})
+    for kind in sorted({EVIDENCE_FIELDS[k] for k in changed if k in EVIDENCE_FIELDS}):
+        fields = ", ".join(k for k in changed if EVIDENCE_FIELDS.get(k) == kind)
+        send_evidence_changed(sender=Lot, lot_id=locked.pk, kind=kind, detail=f"changed: {fields}", actor=by)
+    return locked
+
+
+# Statuses between which buyers' trade services (offers, auctions, orders) may move a lot.
+TRADE_STATUSES = {LotStatus.LISTED, LotStatus.RESERVED, LotStatus.SOLD_OUT}
+
+
+def _listing_problems(lot: Lot) -> list[str]:
+    problems = []
+    plots = list(lot.plots.all())
+    if not plots and not lot.group_members.exists():
+        problems.append(_("Add the plot(s) the coffee comes from, or the named producers of your group."))
+    for plot in plots:
+        try:
+            geo.validate_geometry(plot.geometry, plot.area_ha)
+        except ValidationError:
+            problems.append(_("Plot %(name)s has no valid geolocation.") % {"name": plot.name})
+    if not lot.additives:
+        problems.append(_("Disclose whether anything was added during fermentation."))
+    return problems
+
+
+def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "") -> Lot:
+    """The one guarded way to change a lot's status (LOT_TRANSITIONS), audited.
+
+    ``by`` is the acting user, or None for background work. The owner and moderators may make any
+    allowed move; other callers (trade services acting for a buyer) only between listed, reserved
+    and sold out. Repeating a move that already happened returns quietly.
+    """
+    if to not in LotStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    with transaction.atomic():
+        locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        if locked.status == to:
+            return locked
+        privileged = by is None or _is_moderator(by) or (getattr(by, "pk", None) == locked.producer_id)
+        if not privileged and not (locked.status in TRADE_STATUSES and to in TRADE_STATUSES):
+            raise PermissionDenied(_("Only the producer who owns this lot can do this."))
+        if to not in LOT_TRANSITIONS.get(locked.status, set()):
+            raise Conflict(
+                _("A lot that is %(from)s cannot become %(to)s.")
+                % {"from": LotStatus(locked.status).label, "to": LotStatus(to).label},
+                extra={"status": locked.status},
+            )
+        if to == LotStatus.LISTED and locked.status in (LotStatus.DRAFT, LotStatus.WITHDRAWN):
+            problems = _listing_problems(locked)
+            if problems:
+                raise ValidationError(problems)
+        previous = locked.status
+        locked.status = to
+        fields = ["status", "version", "updated_at"]
+        if to == LotStatus.LISTED and previous == LotStatus.DRAFT:
+            locked.listed_at = timezone.now()
+            fields.append("listed_at")
+        locked.version = locked.version + 1
+        locked.save(update_fields=fields)
+        audit_log(
+            actor=by,
+            action="lot.status_changed",
+            target=locked,
+            data={"from": previous, "to": to, "reason": reason[:500]},
+        )
+    lot.status, lot.version, lot.listed_at = locked.status, locked.version, locked.listed_at
+    return locked
+
+
+def lot_withdraw(*, lot: Lot, by: Any, reason: str = "") -> Lot:
+    return lot_transition(lot=lot, to=LotStatus.WITHDRAWN, by=by, reason=reason)
+
+
+def lots_reprice(*, lot_ids: Iterable[int] | None = None) -> int:
+    """Recompute price_usd_per_kg from the latest rates (after rates change); returns rows changed."""
+    rates = latest_usd_rates()
+    qs = Lot.objects.all() if lot_ids is None else Lot.objects.filter(pk__in=list(lot_ids))
+    changed = 0
+    for pk, price, currency, unit, current in qs.values_list(
+        "pk", "price", "currency", "price_unit", "price_usd_per_kg"
+    ).iterator(chunk_size=2000):
+        value = price_usd_per_kg(price, currency, unit, rates)
+        if value != current:
+            changed += Lot.objects.filter(pk=pk, price=price, currency=currency, price_unit=unit).update(
+                price_usd_per_kg=value
+            )
+    return changed
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+
+@dataclass
+class PhotoUpload:
+    data: bytes
+    kind: str = PhotoKind.OTHER
+    caption: str = ""
+    name: str = ""
+
+
+def photos_add(*, lot: Lot, by: Any, uploads: Sequence[PhotoUpload]) -> list[LotPhoto]:
+    """Sanitize every upload first; if any is bad, nothing is stored and the error says which."""
+    _require_owner(by, lot.producer_id)
+    if not uploads:
+        raise ValidationError({"photos": _("Choose at least one photo.")})
+    cleaned = []
+    for index, upload in enumerate(uploads, start=1):
+        label = upload.name or _("photo %(n)s") % {"n": index}
+        if upload.kind not in PhotoKind.values:
+            raise ValidationError({"kind": _("Choose what the photo shows.")})
+        try:
+            cleaned.append((upload, sanitize_image(upload.data)))
+        except BadImage as exc:
+            raise ValidationError({"photos": f"{label[:80]}: {exc}"}) from exc
+    with transaction.atomic():
+        locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        if locked.photos.count() + len(cleaned) > conf.MAX_PHOTOS_PER_LOT:
+            raise ValidationError(
+                {"photos": _("A lot can have at most %(n)s photos.") % {"n": conf.MAX_PHOTOS_PER_LOT}}
+            )
+        photos = []
+        for upload, clean in cleaned:
+            photo = LotPhoto(
+                lot=locked,
+                kind=upload.kind,
+                caption=upload.caption.strip()[:200],
+                original_sha256=hashlib.sha256(upload.data).hexdigest(),
+                taken_at=clean.taken_at,
+                gps_lat=clean.gps_lat,
+                gps_lon=clean.gps_lon,
+                uploaded_by=by,
+            )
+            photo.image.save("photo.jpg", ContentFile(clean.data), save=False)
+            photo.save()
+            photos.append(photo)
+            from lots.tasks import photo_make_derivatives
+
+            photo_make_derivatives.delay_on_commit(photo.pk)
+        audit_log(actor=by, action="lot.photos_added", target=locked, data={"photos": [p.pk for p in photos]})
+        send_evidence_changed(
+            sender=LotPhoto, lot_id=locked.pk, kind="photo", detail=f"{len(photos)} photo(s) added", actor=by
+        )
+    return photos
+
+
+@transaction.atomic
+def photo_remove(*, photo: LotPhoto, by: Any) -> None:
+    lot = Lot.objects.select_for_update().get(pk=photo.lot_id)
+    _require_owner(by, lot.producer_id)
+    files = [f for f in (photo.image, photo.thumb, photo.medium, photo.large) if f]
+    names = [(f.storage, f.name) for f in files]
+    photo_id = photo.pk
+    photo.delete()
+    audit_log(actor=by, action="lot.photo_removed", target=lot, data={"photo": photo_id})
+    send_evidence_changed(sender=LotPhoto, lot_id=lot.pk, kind="photo", detail="photo removed", actor=by)
+
+    def _delete_files() -> None:
+        for storage, name in names:
+            storage.delete(name)
+
+    transaction.on_commit(_delete_files)
+
+
+def photo_derivatives_make(*, photo_id: int) -> str:
+    """Make thumbnail / medium / large from the sanitized image. Safe to run twice."""
+    with transaction.atomic():
+        photo = LotPhoto.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is None:
+            return "gone"
+        missing = [name for name in conf.DERIVATIVE_SIZES if not getattr(photo, name)]
+        if not missing:
+            return "already-done"
+        with photo.image.open("rb") as fh:
+            data = fh.read()
+        for name in missing:
+            getattr(photo, name).save(
+                f"{name}.jpg", ContentFile(resized(data, conf.DERIVATIVE_SIZES[name])), save=False
+            )
+        photo.save(update_fields=missing)
+    return "done"
+
+
+# --- chain of custody ---------------------------------------------------------------------------
+
+
+@dataclass
+class DocumentUpload:
+    name: str
+    data: bytes
+
+
+DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
+
+
+def _check_document(upload: DocumentUpload) -> str:
+    """Return the sniffed content type; the document is stored as uploaded (it is evidence)."""
+    if not upload.data:
+        raise ValidationError({"documents": _("%(name)s is empty.") % {"name": upload.name[:80]}})
+    if len(upload.data) > conf.DOCUMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "documents": _("%(name)s is larger than %(mb)s MB.")
+                % {"name": upload.name[:80], "mb": conf.DOCUMENT_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    kind = filetype.guess(upload.data)
+    mime = kind.mime if kind else ""
+    if mime not in DOCUMENT_TYPES:
+        raise ValidationError(
+            {
+                "documents": _("%(name)s: only PDF, JPEG, PNG and WebP documents are accepted.")
+                % {"name": upload.name[:80]}
+            }
+        )
+    if mime == "application/pdf":
+        try:
+            check_pdf(upload.data, max_bytes=conf.DOCUMENT_MAX_BYTES)
+        except BadImage as exc:
+            raise ValidationError({"documents": f"{upload.name[:80]}: {exc}"}) from exc
+    return mime
+
+
+def custody_event_add(
+    *,
+    lot: Lot,
+    by: Any,
+    stage: str,
+    occurred_on: Any,
+    state_in: str,
+    state_out: str,
+    weight_in_kg: Any,
+    weight_out_kg: Any,
+    separated: bool,
+    place: str = "",
+    notes: str = "",
+    corrects: CustodyEvent | int | None = None,
+    documents: Sequence[DocumentUpload] = (),
+) -> CustodyEvent:
+    """Append one event to the lot's hash chain. Corrections are new events pointing at the old one."""
+    _require_owner(by, lot.producer_id)
+    errors: dict[str, str] = {}
+    if stage not in CustodyStage.values:
+        errors["stage"] = _("Choose a stage.")
+    if state_in not in CoffeeState.values:
+        errors["state_in"] = _("Choose the state of the coffee coming in.")
+    if state_out not in CoffeeState.values:
+        errors["state_out"] = _("Choose the state of the coffee going out.")
+    w_in = _decimal(weight_in_kg, "weight_in_kg")
+    w_out = _decimal(weight_out_kg, "weight_out_kg")
+    if w_in is None or w_in <= 0:
+        errors["weight_in_kg"] = _("The weight must be more than zero.")
+    if w_out is None or w_out <= 0:
+        errors["weight_out_kg"] = _("The weight must be more than zero.")
+    for name, value in (("weight_in_kg", w_in), ("weight_out_kg", w_out)):
+        if value is not None and (value >= Decimal("1e8") or value != value.quantize(Decimal("0.01"))):
+            errors[name] = _("Give the weight in kg with at most two decimals.")
+    if occurred_on is None:
+        errors["occurred_on"] = _("Give the date.")
+    elif occurred_on > timezone.localdate():
+        errors["occurred_on"] = _("The date cannot be in the future.")
+    if not isinstance(separated, bool):
+        errors["separated"] = _("Say whether the lot was kept separate.")
+    if len(place or "") > 200:
+        errors["place"] = _("At most 200 characters.")
+    if len(notes or "") > 5000:
+        errors["notes"] = _("At most 5000 characters.")
+    if len(documents) > conf.MAX_DOCUMENTS_PER_EVENT:
+        errors["documents"] = _("At most %(n)s documents per event.") % {"n": conf.MAX_DOCUMENTS_PER_EVENT}
+    if errors:
+        raise ValidationError(errors)
+    checked = [(d, _check_document(d), hashlib.sha256(d.data).hexdigest()) for d in documents]
+    with transaction.atomic():
+        # The lot row lock serialises appends, so two writers cannot both take the same seq.
+        locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        corrects_id = None
+        if corrects is not None:
+            corrects_id = corrects.pk if isinstance(corrects, CustodyEvent) else int(corrects)
+            if not CustodyEvent.objects.filter(pk=corrects_id, lot=locked).exists():
+                raise ValidationError({"corrects": _("The corrected event must belong to this lot.")})
+        last = CustodyEvent.objects.filter(lot=locked).order_by("-seq").values("seq", "content_hash").first()
+        seq = (last["seq"] + 1) if last else 1
+        prev_hash = last["content_hash"] if last else custody.GENESIS
+        recorded_at = timezone.now().replace(microsecond=0)
+        names = [(d.name.strip()[:200] or "document", sha) for d, _mime, sha in checked]
+        content = custody.canonical_content(
+            lot_id=locked.pk,
+            seq=seq,
+            stage=stage,
+            occurred_on=occurred_on,
+            place=(place or "").strip(),
+            state_in=state_in,
+            state_out=state_out,
+            weight_in_kg=w_in,
+            weight_out_kg=w_out,
+            separated=separated,
+            notes=(notes or "").strip(),
+            corrects_id=corrects_id,
+            recorded_by_id=by.pk,
+            recorded_at=recorded_at,
+            documents=names,
+        )
+        event = CustodyEvent.objects.create(
+            lot=locked,
+            seq=seq,
+            stage=stage,
+            occurred_on=occurred_on,
+            place=(place or "").strip(),
+            state_in=state_in,
+            state_out=state_out,
+            weight_in_kg=w_in,
+            weight_out_kg=w_out,
+            separated=separated,
+            notes=(notes or "").strip(),
+            corrects_id=corrects_id,
+            recorded_by=by,
+            recorded_at=recorded_at,
+            prev_hash=prev_hash,
+            content_hash=custody.chain_hash(prev_hash, content),
+        )
+        for (upload, mime, sha), (name, _sha) in zip(checked, names, strict=True):
+            doc = CustodyDocument(event=event, name=name, content_type=mime, size=len(upload.data), sha256=sha)
+            doc.file.save("document", ContentFile(upload.data), save=False)
+            doc.save()
+        audit_log(
+            actor=by,
+            action="lot.custody_event_added",
+            target=locked,
+            data={"seq": seq, "stage": stage, "corrects": corrects_id, "documents": len(checked)},
+        )
+        send_evidence_changed(
+            sender=CustodyEvent, lot_id=locked.pk, kind="custody", detail=f"event {seq} ({stage}) added", actor=by
+        )
+    return event
+
+
+def custody_verify(lot: Lot | int) -> custody.ChainResult:
+    """Recompute the chain: ``result.ok`` and ``result.first_broken_seq``."""
+    return custody.verify(lot)

@@ -85,7 +85,7 @@ def profile_upsert(*, user: User, data: dict[str, Any]) -> Any:
             GroupMember.objects.bulk_create([GroupMember(profile=profile, name=n[:200]) for n in names])
         return profile
     if user.role == Role.ROASTER:
-        profile, _created = RoasterProfile.objects.update_or_create(
+        roaster, _created = RoasterProfile.objects.update_or_create(
             user=user,
             defaults={
                 "company": str(data.get("company") or user.display_name or user.email)[:200],
@@ -93,7 +93,7 @@ def profile_upsert(*, user: User, data: dict[str, Any]) -> Any:
                 "competition_alerts": bool(data.get("competition_alerts", False)),
             },
         )
-        return profile
+        return roaster
     if user.role == Role.Q_GRADER:
         _require(data, "licence_number", "licence_expires_on")
         expires = data["licence_expires_on"]
@@ -105,7 +105,7 @@ def profile_upsert(*, user: User, data: dict[str, Any]) -> Any:
         existing = QGraderProfile.objects.filter(user=user).first()
         number = str(data["licence_number"]).strip()[:60]
         changed = existing is not None and (existing.licence_number != number or existing.licence_expires_on != expires)
-        profile, _created = QGraderProfile.objects.update_or_create(
+        grader, _created = QGraderProfile.objects.update_or_create(
             user=user,
             defaults={
                 "licence_number": number,
@@ -114,12 +114,12 @@ def profile_upsert(*, user: User, data: dict[str, Any]) -> Any:
                 "lab": str(data.get("lab") or "")[:200],
             },
         )
-        if changed and profile.licence_verified_at is not None:
+        if changed and grader.licence_verified_at is not None:
             # A changed licence must be checked again before sheets count as independent.
-            profile.licence_verified_at = None
-            profile.licence_verified_by = None
-            profile.save(update_fields=["licence_verified_at", "licence_verified_by"])
-        return profile
+            grader.licence_verified_at = None
+            grader.licence_verified_by = None
+            grader.save(update_fields=["licence_verified_at", "licence_verified_by"])
+        return grader
     return None
 
 
@@ -142,12 +142,17 @@ def qgrader_licence_verify(*, profile: QGraderProfile, by: User, verified: bool 
     return profile
 
 
-def profile_for(user: User) -> Any:
-    return {
-        Role.PRODUCER: lambda: getattr(user, "producer_profile", None),
-        Role.ROASTER: lambda: getattr(user, "roaster_profile", None),
-        Role.Q_GRADER: lambda: getattr(user, "q_grader_profile", None),
-    }.get(user.role, lambda: None)()
+_PROFILE_ATTRS: dict[str, str] = {
+    Role.PRODUCER: "producer_profile",
+    Role.ROASTER: "roaster_profile",
+    Role.Q_GRADER: "q_grader_profile",
+}
+
+
+def profile_for(user: Any) -> Any:
+    """The profile of ``user``'s role, or None (moderators and anonymous users have none)."""
+    attr = _PROFILE_ATTRS.get(str(getattr(user, "role", "")))
+    return getattr(user, attr, None) if attr else None
 
 
 __all__ = ["SELF_SERVICE_ROLES", "profile_for", "profile_upsert", "qgrader_licence_verify", "user_register"]

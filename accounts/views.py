@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import cast
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -10,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ProducerProfileForm, QGraderProfileForm, RoasterProfileForm, SignupForm
-from accounts.models import QGraderProfile, Role
+from accounts.models import QGraderProfile, Role, User
 from accounts.selectors import qgrader_profiles_for_review
 from accounts.services import profile_for, profile_upsert, qgrader_licence_verify, user_register
 from core.decorators import role_required
@@ -60,7 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html", context)
 
 
-_PROFILE_FORMS = {
+_PROFILE_FORMS: dict[str, type[forms.Form]] = {
     Role.PRODUCER: ProducerProfileForm,
     Role.ROASTER: RoasterProfileForm,
     Role.Q_GRADER: QGraderProfileForm,
@@ -69,14 +72,15 @@ _PROFILE_FORMS = {
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form_class = _PROFILE_FORMS.get(request.user.role)  # type: ignore[union-attr]
+    user = cast(User, request.user)
+    form_class = _PROFILE_FORMS.get(user.role)
     if form_class is None:
         return render(request, "accounts/profile.html", {"form": None})
     current = profile_for(request.user)
     initial = {}
     if current is not None:
         initial = {name: getattr(current, name, None) for name in form_class.base_fields}
-        if request.user.role == Role.PRODUCER:  # type: ignore[union-attr]
+        if user.role == Role.PRODUCER:
             initial["members"] = "\n".join(current.members.values_list("name", flat=True))
     form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +88,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         if "members" in data:
             data["members"] = [m for m in data["members"].splitlines() if m.strip()] if data.get("is_group") else []
         try:
-            profile_upsert(user=request.user, data=data)
+            profile_upsert(user=user, data=data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

@@ -46,7 +46,7 @@ def notify(
         if dedupe_key is None:
             raise
         return None
-    if email and getattr(recipient, "email", ""):
+    if email and recipient.email:
         from core.tasks import send_notification_email
 
         send_notification_email.delay_on_commit(note.pk)

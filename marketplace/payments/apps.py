@@ -6,3 +6,18 @@ class PaymentsConfig(AppConfig):
     name = "marketplace.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from core.registry import LotSection, NavItem, register_lot_section, register_nav
+        from marketplace.payments.views import lot_terms_section
+
+        register_nav(
+            NavItem(
+                label=_("Payments"),
+                url_name="payments:index",
+                roles=("roaster", "producer", "moderator"),
+                order=60,
+                anonymous=False,
+            )
+        )
+        register_lot_section(LotSection(template="payments/partials/lot_terms.html", context=lot_terms_section, order=80))

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from marketplace.payments import webhooks
+
+urlpatterns = [path("stripe/", webhooks.stripe_webhook, name="stripe-webhook")]

@@ -1,0 +1,582 @@
+"""Writes of the payments app. The payment status changes only here, under a row lock on the
+payment, with an audit event per change.
+
+The return page, the webhook and a moderator's "received" all end in ``payment_apply_intent`` /
+``payment_apply_charge``, which are idempotent and monotonic (paid and refunded amounts only
+grow; a failure never undoes a success), so events arriving twice, late or out of order leave the
+payment in the same state. Calls to the provider happen outside any lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import Conflict
+from core.money import exponent, quantize_money
+from core.services import audit_log, notify
+from marketplace.payments import payables, providers
+from marketplace.payments.models import (
+    LotPaymentTerms,
+    Payment,
+    PaymentAttempt,
+    PaymentKind,
+    PaymentMode,
+    PaymentStatus,
+    PayoutEntry,
+    ProcessedEvent,
+    Refund,
+    SubjectKind,
+)
+from marketplace.payments.providers import IntentResult, IntentStatus, ProviderError
+
+log = logging.getLogger(__name__)
+
+ZERO = Decimal("0")
+
+
+def _is_moderator(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_moderator", False))
+
+
+def _derive_status(payment: Payment, fallback: str) -> str:
+    if payment.amount_paid > 0:
+        if payment.amount_refunded >= payment.amount_paid:
+            return PaymentStatus.REFUNDED
+        if payment.amount_refunded > 0:
+            return PaymentStatus.PARTIALLY_REFUNDED
+        return PaymentStatus.PAID
+    return fallback
+
+
+def _ledger(*, payment: Payment, kind: str, amount: Decimal, key: str, memo: str) -> None:
+    """Append a payout ledger entry once per ``key`` (the caller holds the payment lock)."""
+    amount = quantize_money(amount, payment.currency)
+    if amount <= 0 or PayoutEntry.objects.filter(dedupe_key=key).exists():
+        return
+    PayoutEntry.objects.create(
+        producer_id=payment.payee_id,
+        payment=payment,
+        kind=kind,
+        amount=amount,
+        currency=payment.currency,
+        memo=memo[:300],
+        dedupe_key=key,
+    )
+
+
+def _idempotency_key(payment: Payment, what: str, number: int) -> str:
+    # Derived from the order / sample request and the attempt, never random: a retried request
+    # for the same attempt reuses the key, so Stripe returns the first result instead of charging twice.
+    return f"{payment.subject_kind}-{payment.subject_id}-{payment.kind}-{what}-{number}"
+
+
+# --- Opening a payment ------------------------------------------------------------------------
+
+
+def payment_open(*, by: Any, subject_kind: str, subject_id: int, kind: str | None = None) -> Payment:
+    """The payment the buyer owes on an order or a sample request, created on first use."""
+    if not getattr(by, "is_authenticated", False):
+        raise PermissionDenied(_("Sign in to pay."))
+    model = payables.order_model() if subject_kind == SubjectKind.ORDER else payables.sample_model()
+    try:
+        subject = payables.get_subject(subject_kind, subject_id)
+    except model.DoesNotExist as exc:
+        raise ValidationError({"subject_id": [_("There is no such order or sample request.")]}) from exc
+    if subject_kind == SubjectKind.ORDER:
+        due = payables.order_due(subject, kind)
+    else:
+        if kind not in (None, PaymentKind.SAMPLE_FEE):
+            raise ValidationError({"kind": [_("A sample request only has a sample fee.")]})
+        due = payables.sample_due(subject)
+    if due.payer.pk != by.pk:
+        raise PermissionDenied(_("Only the buyer pays."))
+    existing = Payment.objects.filter(subject_kind=subject_kind, subject_id=subject_id, kind=due.kind).first()
+    if existing is not None:
+        return existing
+    if subject_kind == SubjectKind.ORDER:
+        payables.check_order_payable(subject, due.kind)
+    else:
+        payables.check_sample_payable(subject)
+    if due.amount <= 0:
+        raise ValidationError(_("There is nothing to pay."))
+    provider = providers.get_provider()
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                kind=due.kind,
+                subject_kind=subject_kind,
+                subject_id=subject_id,
+                lot=due.lot,
+                payer=due.payer,
+                payee=due.payee,
+                provider=provider.name,
+                currency=due.currency,
+                amount=due.amount,
+                fee_amount=due.fee_amount,
+                producer_amount=due.producer_amount,
+                description=due.description,
+            )
+            audit_log(
+                actor=by,
+                action="payment.opened",
+                target=payment,
+                data={"kind": due.kind, "amount": str(due.amount), "currency": due.currency, "provider": provider.name},
+            )
+            if provider.name == providers.OFFLINE:
+                # A bank transfer needs its reference at once; the offline provider makes no call.
+                _offline_reference(payment=payment, by=by)
+    except IntegrityError:
+        # Opened concurrently by another request of the same buyer: use that one.
+        return Payment.objects.get(subject_kind=subject_kind, subject_id=subject_id, kind=due.kind)
+    return payment
+
+
+def _offline_reference(*, payment: Payment, by: Any) -> None:
+    payment.attempts = 1
+    key = _idempotency_key(payment, "attempt", 1)
+    result = providers.OfflineProvider().create_intent(
+        amount=payment.amount,
+        currency=payment.currency,
+        idempotency_key=key,
+        metadata={"payment": str(payment.public_id)},
+        payment_method=None,
+        description=payment.description,
+    )
+    PaymentAttempt.objects.create(
+        payment=payment,
+        number=1,
+        idempotency_key=key,
+        intent_id=result.intent_id,
+        status=PaymentAttempt.Status.REQUIRES_ACTION,
+    )
+    payment.intent_id = result.intent_id
+    payment.status = PaymentStatus.PENDING
+    payment.save(update_fields=["attempts", "intent_id", "status", "updated_at"])
+    audit_log(actor=by, action="payment.pending", target=payment, data={"reference": result.intent_id})
+
+
+# --- Charging ---------------------------------------------------------------------------------
+
+
+def payment_attempt_start(*, payment: Payment, by: Any, payment_method: str) -> tuple[Payment, IntentResult]:
+    """Charge the card the buyer's browser tokenised (server-side confirmation).
+
+    The attempt is numbered and committed before Stripe is called, so its idempotency key is
+    fixed; a decline marks the attempt and the payment failed and the next try gets a new number.
+    """
+    if not payment_method or not isinstance(payment_method, str) or len(payment_method) > 255:
+        raise ValidationError({"payment_method": [_("Enter your card details.")]})
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.payer_id != getattr(by, "pk", None):
+            raise PermissionDenied(_("Only the buyer pays."))
+        if locked.provider != providers.STRIPE:
+            raise Conflict(_("This payment is made by bank transfer."))
+        if locked.amount_paid > 0:
+            raise Conflict(_("This payment is already made."), {"status": locked.status})
+        locked.attempts += 1
+        number = locked.attempts
+        attempt = PaymentAttempt.objects.create(
+            payment=locked, number=number, idempotency_key=_idempotency_key(locked, "attempt", number)
+        )
+        locked.status = PaymentStatus.PENDING
+        locked.failure_message = ""
+        locked.save(update_fields=["attempts", "status", "failure_message", "updated_at"])
+        audit_log(actor=by, action="payment.attempt", target=locked, data={"attempt": number})
+    try:
+        result = providers.get_provider(locked.provider).create_intent(
+            amount=locked.amount,
+            currency=locked.currency,
+            idempotency_key=attempt.idempotency_key,
+            metadata={"payment": str(locked.public_id), "attempt": str(number), "kind": locked.kind},
+            payment_method=payment_method,
+            description=locked.description,
+        )
+    except ProviderError as exc:
+        _attempt_failed(attempt_id=attempt.pk, message=exc.message, by=by)
+        raise ValidationError({"payment_method": [exc.message]}) from exc
+    updated = payment_apply_intent(result=result, attempt_id=attempt.pk, source="checkout")
+    return (updated or locked), result
+
+
+def _attempt_failed(*, attempt_id: int, message: str, by: Any) -> None:
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_related("payment").get(pk=attempt_id)
+        payment = Payment.objects.select_for_update().get(pk=attempt.payment_id)
+        attempt = PaymentAttempt.objects.get(pk=attempt_id)
+        if attempt.status == PaymentAttempt.Status.SUCCEEDED:
+            return
+        attempt.status = PaymentAttempt.Status.FAILED
+        attempt.error = message[:500]
+        attempt.save(update_fields=["status", "error", "updated_at"])
+        if payment.amount_paid == 0 and attempt.number == payment.attempts:
+            payment.status = PaymentStatus.FAILED
+            payment.failure_message = message[:500]
+            payment.save(update_fields=["status", "failure_message", "updated_at"])
+            audit_log(actor=by, action="payment.failed", target=payment, data={"attempt": attempt.number, "error": message})
+
+
+def _find_attempt(result: IntentResult, attempt_id: int | None) -> PaymentAttempt | None:
+    if attempt_id is not None:
+        return PaymentAttempt.objects.filter(pk=attempt_id).first()
+    attempt = PaymentAttempt.objects.filter(intent_id=result.intent_id).first() if result.intent_id else None
+    if attempt is None and result.metadata.get("payment") and result.metadata.get("attempt", "").isdigit():
+        # We crashed between Stripe's answer and recording it: the metadata still names the attempt.
+        attempt = PaymentAttempt.objects.filter(
+            payment__public_id=result.metadata["payment"], number=int(result.metadata["attempt"])
+        ).first()
+    return attempt
+
+
+def payment_apply_intent(
+    *, result: IntentResult, attempt_id: int | None = None, by: Any | None = None, source: str
+) -> Payment | None:
+    """Record what the provider says about an attempt. Idempotent; returns None if not ours."""
+    attempt = _find_attempt(result, attempt_id)
+    if attempt is None:
+        log.info("payment intent %s is not one of ours", result.intent_id)
+        return None
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=attempt.payment_id)
+        attempt = PaymentAttempt.objects.get(pk=attempt.pk)
+        if result.currency.upper() != payment.currency:
+            log.error("payment %s: intent %s in %s", payment.pk, result.intent_id, result.currency)
+            return payment
+        attempt_fields: list[str] = []
+        if result.intent_id and attempt.intent_id != result.intent_id:
+            attempt.intent_id = result.intent_id
+            attempt_fields.append("intent_id")
+        before = (payment.status, payment.amount_paid, payment.amount_refunded)
+        fields: set[str] = set()
+        fallback = payment.status
+        latest = attempt.number == payment.attempts
+        if result.status == IntentStatus.SUCCEEDED:
+            if attempt.status != PaymentAttempt.Status.SUCCEEDED:
+                attempt.status = PaymentAttempt.Status.SUCCEEDED
+                attempt_fields.append("status")
+            received = min(result.amount_received or result.amount, payment.amount)
+            if received > payment.amount_paid:
+                payment.amount_paid = received
+                payment.paid_at = payment.paid_at or timezone.now()
+                payment.intent_id = result.intent_id or payment.intent_id
+                payment.failure_message = ""
+                fields |= {"amount_paid", "paid_at", "intent_id", "failure_message"}
+        elif result.status in {IntentStatus.FAILED, IntentStatus.CANCELED}:
+            if attempt.status != PaymentAttempt.Status.SUCCEEDED:
+                new = PaymentAttempt.Status.FAILED if result.status == IntentStatus.FAILED else PaymentAttempt.Status.CANCELED
+                if attempt.status != new:
+                    attempt.status = new
+                    attempt.error = (result.error or result.status)[:500]
+                    attempt_fields += ["status", "error"]
+                if payment.amount_paid == 0 and latest:
+                    fallback = PaymentStatus.FAILED
+                    if payment.failure_message != (result.error or result.status)[:500]:
+                        payment.failure_message = (result.error or result.status)[:500]
+                        fields.add("failure_message")
+        elif result.status in {IntentStatus.PROCESSING, IntentStatus.REQUIRES_ACTION}:
+            if attempt.status in {PaymentAttempt.Status.STARTED}:
+                attempt.status = (
+                    PaymentAttempt.Status.PROCESSING
+                    if result.status == IntentStatus.PROCESSING
+                    else PaymentAttempt.Status.REQUIRES_ACTION
+                )
+                attempt_fields.append("status")
+            if payment.amount_paid == 0 and latest:
+                fallback = PaymentStatus.PENDING
+                if payment.intent_id != result.intent_id:
+                    payment.intent_id = result.intent_id
+                    fields.add("intent_id")
+        if result.amount_refunded > 0:
+            _apply_refund_total(payment=payment, reported=result.amount_refunded, fields=fields)
+        payment.status = _derive_status(payment, fallback)
+        if attempt_fields:
+            attempt.save(update_fields=[*set(attempt_fields), "updated_at"])
+        after = (payment.status, payment.amount_paid, payment.amount_refunded)
+        if after == before and not fields:
+            return payment
+        payment.save(update_fields=[*fields, "status", "updated_at"])
+        _after_change(payment=payment, before=before, by=by, source=source, reference=result.intent_id)
+        return payment
+
+
+def _apply_refund_total(*, payment: Payment, reported: Decimal, fields: set[str]) -> None:
+    """Refunds as Stripe reports them (cumulative, so the largest report wins)."""
+    ours = payment.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(s=Sum("amount"))["s"] or ZERO
+    total = min(max(reported, ours, payment.amount_refunded), payment.amount_paid)
+    if total > payment.amount_refunded:
+        payment.amount_refunded = total
+        fields.add("amount_refunded")
+
+
+def _after_change(*, payment: Payment, before: tuple[str, Decimal, Decimal], by: Any, source: str, reference: str) -> None:
+    """Audit the change, keep the payout ledger, and tell the order once the money is in."""
+    old_status, old_paid, old_refunded = before
+    audit_log(
+        actor=by,
+        action=f"payment.{payment.status}",
+        target=payment,
+        data={
+            "from": old_status,
+            "to": payment.status,
+            "source": source,
+            "paid": str(payment.amount_paid),
+            "refunded": str(payment.amount_refunded),
+            "reference": reference,
+        },
+    )
+    if payment.amount_paid > old_paid and old_paid == 0:
+        share = payment.producer_amount * payment.amount_paid / payment.amount
+        _ledger(
+            payment=payment,
+            kind=PayoutEntry.Kind.CREDIT,
+            amount=share,
+            key=f"credit-{payment.pk}",
+            memo=payment.description,
+        )
+        outcome = payables.on_paid(
+            subject_kind=payment.subject_kind,
+            subject_id=payment.subject_id,
+            kind=payment.kind,
+            by=by,
+            reference=reference or str(payment.public_id),
+        )
+        if outcome == "order-refused":
+            audit_log(actor=by, action="payment.order_refused", target=payment, data={"reference": reference})
+        notify(
+            recipient=payment.payee,
+            kind="payment.received",
+            message=_("Payment received: %(what)s, %(amount)s %(currency)s.")
+            % {"what": payment.description, "amount": payment.amount_paid, "currency": payment.currency},
+            url=f"/payments/{payment.public_id}/",
+            dedupe_key=f"payment-received-{payment.pk}",
+        )
+    if payment.amount_refunded > old_refunded and payment.amount_paid > 0:
+        delta = payment.amount_refunded - old_refunded
+        _ledger(
+            payment=payment,
+            kind=PayoutEntry.Kind.DEBIT,
+            amount=delta * payment.producer_amount / payment.amount,
+            key=f"debit-{payment.pk}-{payment.amount_refunded}",
+            memo=_("Refund") + f" · {payment.description}",
+        )
+        notify(
+            recipient=payment.payer,
+            kind="payment.refunded",
+            message=_("Refunded %(amount)s %(currency)s: %(what)s.")
+            % {"what": payment.description, "amount": delta, "currency": payment.currency},
+            url=f"/payments/{payment.public_id}/",
+            dedupe_key=f"payment-refunded-{payment.pk}-{payment.amount_refunded}",
+        )
+
+
+def payment_apply_charge(*, charge: dict[str, Any], source: str) -> Payment | None:
+    """``charge.refunded``: the charge carries what was captured and the cumulative refund."""
+    intent_id, captured, refunded, currency = providers.charge_refund_total(charge)
+    attempt = PaymentAttempt.objects.filter(intent_id=intent_id).first() if intent_id else None
+    if attempt is None:
+        return None
+    # A refund implies the charge succeeded; if its success event is still on the way, this
+    # records the payment too, so either order of arrival ends in the same state.
+    return payment_apply_intent(
+        result=IntentResult(
+            intent_id=intent_id,
+            status=IntentStatus.SUCCEEDED if captured > 0 else IntentStatus.PROCESSING,
+            amount=captured,
+            currency=currency,
+            amount_received=captured,
+            amount_refunded=refunded,
+        ),
+        source=source,
+    )
+
+
+def payment_sync(*, payment: Payment, by: Any, intent_id: str = "") -> Payment:
+    """The return page: ask the provider for the intent and record it, as the webhook would."""
+    if not (getattr(by, "pk", None) == payment.payer_id or _is_moderator(by)):
+        raise PermissionDenied(_("This is not your payment."))
+    intent_id = intent_id or payment.intent_id
+    if payment.provider != providers.STRIPE or not intent_id:
+        return payment
+    result = providers.get_provider(payment.provider).retrieve_intent(intent_id=intent_id)
+    if result.metadata.get("payment") != str(payment.public_id):
+        raise PermissionDenied(_("This payment reference belongs to another payment."))
+    return payment_apply_intent(result=result, source="return") or payment
+
+
+def payment_mark_received(*, payment: Payment, by: Any, amount: Decimal | None = None, reference: str = "") -> Payment:
+    """Offline mode: a moderator records that the bank transfer arrived."""
+    if not _is_moderator(by):
+        raise PermissionDenied(_("Only moderators record bank transfers."))
+    if payment.provider != providers.OFFLINE:
+        raise Conflict(_("Card payments are confirmed by the payment service."))
+    amount = payment.amount if amount is None else _parse_amount(amount, payment.currency)
+    if amount > payment.amount:
+        raise ValidationError({"amount": [_("More than the amount due.")]})
+    attempt = payment.attempt_rows.order_by("-number").first()
+    if attempt is None:
+        raise Conflict(_("This payment has no bank reference yet."))
+    result = IntentResult(
+        intent_id=attempt.intent_id or "",
+        status=IntentStatus.SUCCEEDED,
+        amount=payment.amount,
+        currency=payment.currency,
+        amount_received=amount,
+    )
+    updated = payment_apply_intent(result=result, attempt_id=attempt.pk, by=by, source="bank-transfer")
+    if updated is not None and reference:
+        audit_log(actor=by, action="payment.transfer_reference", target=updated, data={"reference": reference[:200]})
+    return updated or payment
+
+
+# --- Refunds ----------------------------------------------------------------------------------
+
+
+def _parse_amount(value: Any, currency: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise ValidationError({"amount": [_("Enter an amount.")]}) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({"amount": [_("Enter an amount above zero.")]})
+    if amount != quantize_money(amount, currency):
+        raise ValidationError(
+            {"amount": [_("%(currency)s has %(n)s decimal places.") % {"currency": currency, "n": exponent(currency)}]}
+        )
+    return amount
+
+
+def refund_create(*, payment: Payment, by: Any, amount: Any, reason: str = "") -> Refund:
+    """A moderator refunds all or part of what was paid, never more.
+
+    The refund is reserved under the payment lock (pending refunds count against what is left)
+    before the provider is called, so two moderators at once cannot exceed the paid amount; the
+    table's check constraint guards the recorded total as well.
+    """
+    if not _is_moderator(by):
+        raise PermissionDenied(_("Only moderators refund."))
+    amount = _parse_amount(amount, payment.currency)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.amount_paid <= 0:
+            raise Conflict(_("Nothing has been paid yet."), {"status": locked.status})
+        sums = {
+            row["status"]: row["total"]
+            for row in locked.refunds.values("status").annotate(total=Sum("amount"))
+        }
+        committed = max(locked.amount_refunded, sums.get(Refund.Status.SUCCEEDED, ZERO)) + sums.get(
+            Refund.Status.PENDING, ZERO
+        )
+        available = locked.amount_paid - committed
+        if amount > available:
+            raise ValidationError(
+                {"amount": [_("At most %(n)s %(c)s can be refunded.") % {"n": max(available, ZERO), "c": locked.currency}]}
+            )
+        number = locked.refunds.count() + 1
+        refund = Refund.objects.create(
+            payment=locked,
+            amount=amount,
+            currency=locked.currency,
+            reason=reason[:500],
+            idempotency_key=_idempotency_key(locked, "refund", number),
+            created_by=by,
+        )
+        audit_log(actor=by, action="payment.refund_requested", target=locked, data={"amount": str(amount), "reason": reason[:500]})
+    try:
+        result = providers.get_provider(locked.provider).refund(
+            intent_id=locked.intent_id, amount=amount, currency=locked.currency, idempotency_key=refund.idempotency_key or ""
+        )
+    except ProviderError as exc:
+        with transaction.atomic():
+            Payment.objects.select_for_update().get(pk=locked.pk)
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+                status=Refund.Status.FAILED, updated_at=timezone.now()
+            )
+            audit_log(actor=by, action="payment.refund_failed", target=locked, data={"error": exc.message})
+        raise ValidationError({"amount": [exc.message]}) from exc
+    with transaction.atomic():
+        payment_locked = Payment.objects.select_for_update().get(pk=locked.pk)
+        refund = Refund.objects.get(pk=refund.pk)
+        if refund.status == Refund.Status.PENDING:
+            refund.status = Refund.Status.FAILED if result.status == "failed" else Refund.Status.SUCCEEDED
+            refund.provider_refund_id = result.refund_id
+            refund.save(update_fields=["status", "provider_refund_id", "updated_at"])
+        before = (payment_locked.status, payment_locked.amount_paid, payment_locked.amount_refunded)
+        fields: set[str] = set()
+        _apply_refund_total(payment=payment_locked, reported=ZERO, fields=fields)
+        payment_locked.status = _derive_status(payment_locked, payment_locked.status)
+        if fields:
+            payment_locked.save(update_fields=[*fields, "status", "updated_at"])
+            _after_change(payment=payment_locked, before=before, by=by, source="refund", reference=result.refund_id)
+    return refund
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+def _on_intent(status: str) -> Any:
+    def handler(obj: dict[str, Any]) -> str:
+        result = providers.intent_from_payload(obj)
+        # The event type is the authority on what happened (a failed intent's payload says
+        # requires_payment_method); amounts and ids come from the payload.
+        result = IntentResult(**{**result.__dict__, "status": status})
+        return "applied" if payment_apply_intent(result=result, source="webhook") else "not-ours"
+
+    return handler
+
+
+def _on_charge_refunded(obj: dict[str, Any]) -> str:
+    return "applied" if payment_apply_charge(charge=obj, source="webhook") else "not-ours"
+
+
+WEBHOOK_HANDLERS: dict[str, Any] = {
+    "payment_intent.succeeded": _on_intent(IntentStatus.SUCCEEDED),
+    "payment_intent.payment_failed": _on_intent(IntentStatus.FAILED),
+    "payment_intent.canceled": _on_intent(IntentStatus.CANCELED),
+    "charge.refunded": _on_charge_refunded,
+}
+
+
+def webhook_process(*, event: dict[str, Any]) -> str:
+    """Handle a verified event once: the event id is claimed in the same transaction as the work,
+    so a failure leaves it unclaimed for Stripe's retry, and a redelivery is a no-op."""
+    event_id = str(event["id"])[:255]
+    event_type = str(event.get("type", ""))[:100]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = ProcessedEvent.objects.create(event_id=event_id, type=event_type)
+        except IntegrityError:
+            return "duplicate"
+        handler = WEBHOOK_HANDLERS.get(event_type)
+        obj = (event.get("data") or {}).get("object") or {}
+        outcome = handler(obj) if handler and isinstance(obj, dict) else "ignored"
+        row.outcome = outcome
+        row.save(update_fields=["outcome"])
+    return outcome
+
+
+# --- Lot payment terms ------------------------------------------------------------------------
+
+
+def lot_terms_set(*, lot: Any, by: Any, mode: str) -> LotPaymentTerms:
+    """The producer chooses a deposit or full payment for orders on their lot."""
+    if getattr(by, "pk", None) != lot.producer_id:
+        raise PermissionDenied(_("Only the lot's producer sets its payment terms."))
+    if mode not in PaymentMode.values:
+        raise ValidationError({"mode": [_("Choose deposit or full payment.")]})
+    with transaction.atomic():
+        terms, _created = LotPaymentTerms.objects.select_for_update().get_or_create(lot=lot, defaults={"mode": mode})
+        if terms.mode != mode or _created:
+            old = terms.mode
+            terms.mode = mode
+            terms.save(update_fields=["mode", "updated_at"])
+            audit_log(actor=by, action="payment.terms_set", target=lot, data={"from": old, "to": mode})
+    return terms

@@ -6,3 +6,18 @@ class AuctionsConfig(AppConfig):
     name = "marketplace.auctions"
     label = "auctions"
     verbose_name = _("Auctions")
+
+    def ready(self) -> None:
+        from core.registry import LotSection, NavItem, register_lot_section, register_nav
+        from core.signals import evidence_changed
+        from marketplace.auctions.receivers import on_evidence_changed
+        from marketplace.auctions.views import lot_section_context
+
+        register_nav(NavItem(label=_("Auctions"), url_name="auctions:list", order=30))
+        register_nav(
+            NavItem(label=_("Competition lots"), url_name="auctions:competition", roles=("roaster",), order=31)
+        )
+        register_lot_section(
+            LotSection(template="auctions/partials/lot_section.html", context=lot_section_context, order=40)
+        )
+        evidence_changed.connect(on_evidence_changed, dispatch_uid="auctions-competition-tagging")

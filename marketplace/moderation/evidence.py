@@ -1,0 +1,282 @@
+"""Gather a claim's evidence from the lots, cupping and pricing tables into ``hallmarks.Evidence``.
+
+The cupping and pricing apps are optional here: if their models are missing the checks fall back to
+the lot's denormalised columns (``official_score``, ``premium_ratio``), so moderation keeps working
+while those apps evolve.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Prefetch
+from django.utils.translation import gettext as _
+
+from lots.models import CustodyEvent, Lot, LotPhoto, Plot
+from marketplace.moderation import conf
+from marketplace.moderation.hallmarks import CustodyStep, Evidence, PlotEvidence, SheetEvidence
+
+GENESIS = "0" * 64
+
+
+def optional_model(label: str) -> type[Model] | None:
+    """A model of another app, or None while that app does not define it yet."""
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    count: int
+    first_broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(lot_id: int, events: list[CustodyEvent]) -> ChainCheck:
+    """The lots app's full verification (content hashes) when present, else a link-only check."""
+    try:
+        from lots.services import custody_verify
+    except ImportError:  # pragma: no cover - only before the lots custody services land
+        custody_verify = None
+    if custody_verify is not None:
+        res = custody_verify(lot_id)
+        return ChainCheck(res.ok, res.count, res.first_broken_seq, res.reason)
+    return verify_links(events)
+
+
+def verify_links(events: Iterable[CustodyEvent]) -> ChainCheck:
+    """Each event must follow the previous one in seq and carry its hash as ``prev_hash``."""
+    expected_prev = GENESIS
+    count = 0
+    for index, event in enumerate(sorted(events, key=lambda e: e.seq), start=1):
+        count = index
+        if event.seq != index:
+            return ChainCheck(False, index, event.seq, _("an event is missing from the sequence"))
+        if event.prev_hash != expected_prev:
+            return ChainCheck(False, index, event.seq, _("the link to the previous event does not match"))
+        expected_prev = event.content_hash
+    return ChainCheck(True, count)
+
+
+def effective_custody(events: list[CustodyEvent]) -> list[CustodyEvent]:
+    """The chain as corrected: a correcting event takes the place of the event it corrects."""
+    by_pk = {e.pk: e for e in events}
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+
+    def root_seq(event: CustodyEvent) -> int:
+        seen = set()
+        while event.corrects_id and event.corrects_id in by_pk and event.pk not in seen:
+            seen.add(event.pk)
+            event = by_pk[event.corrects_id]
+        return event.seq
+
+    live = [e for e in events if e.pk not in corrected]
+    return sorted(live, key=lambda e: (root_seq(e), e.seq))
+
+
+def plot_geometry_error(plot: Plot) -> str | None:
+    if not plot.geometry:
+        return str(_("not geolocated"))
+    try:
+        from lots.geo import parse_geometry, validate_geometry
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        validate_geometry(parse_geometry(plot.geometry), plot.area_ha)
+    except ValidationError as exc:
+        return " ".join(str(m) for m in exc.messages)
+    return None
+
+
+def lot_for_evidence(lot_id: int) -> Lot:
+    return (
+        Lot.objects.select_related("farm", "producer", "producer__producer_profile", "variety")
+        .prefetch_related(
+            Prefetch("plots", queryset=Plot.objects.select_related("farm").order_by("pk")),
+            "group_members",
+            Prefetch(
+                "custody_events",
+                queryset=CustodyEvent.objects.select_related("recorded_by")
+                .prefetch_related("documents")
+                .order_by("seq"),
+            ),
+            Prefetch("photos", queryset=LotPhoto.objects.order_by("created_at", "id")),
+        )
+        .get(pk=lot_id)
+    )
+
+
+def producer_name(lot: Lot) -> str:
+    profile = getattr(lot.producer, "producer_profile", None)
+    return (getattr(profile, "organisation", "") or lot.producer.display_name or "").strip()
+
+
+def active_sheets(lot: Lot) -> list[Any] | None:
+    sheet_model = optional_model("cupping.CuppingSheet")
+    if sheet_model is None:
+        return None
+    return list(sheet_model.objects.filter(lot=lot, status="active").select_related("grader").order_by("-cupped_on"))
+
+
+def active_gradings(lot: Lot) -> list[Any]:
+    grading_model = optional_model("cupping.GreenGrading")
+    if grading_model is None:
+        return []
+    return list(grading_model.objects.filter(lot=lot, status="active").select_related("grader"))
+
+
+def lot_premium(lot: Lot) -> Any | None:
+    premium_model = optional_model("pricing.LotPremium")
+    if premium_model is None:
+        return None
+    return premium_model.objects.filter(lot=lot).select_related("baseline").first()
+
+
+def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
+    lot = lot or lot_for_evidence(claim.lot_id)
+    events = list(lot.custody_events.all())
+    chain = verify_chain(lot.pk, events)
+    sheets = active_sheets(lot)
+    premium = lot_premium(lot)
+    premium_ratio = getattr(premium, "premium_ratio", None) if premium is not None else lot.premium_ratio
+    baseline = getattr(premium, "baseline", None)
+    live = effective_custody(events)
+    return Evidence(
+        claim_kind=claim.kind,
+        weight_kg=lot.weight_kg,
+        process=lot.process,
+        producer_name=producer_name(lot),
+        farm_name=lot.farm.name if lot.farm else "",
+        plots=[PlotEvidence(p.name, p.area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
+        group_members=[m.name for m in lot.group_members.all()],
+        custody=[
+            CustodyStep(
+                seq=e.seq,
+                stage=e.stage,
+                state_in=e.state_in,
+                state_out=e.state_out,
+                weight_in_kg=e.weight_in_kg,
+                weight_out_kg=e.weight_out_kg,
+                separated=e.separated,
+                notes=e.notes,
+            )
+            for e in live
+        ],
+        chain_ok=chain.ok,
+        chain_reason=chain.reason,
+        chain_broken_seq=chain.first_broken_seq,
+        sheets=None
+        if sheets is None
+        else [
+            SheetEvidence(
+                grader_id=s.grader_id,
+                independent=bool(s.independent) and s.grader_id != lot.producer_id,
+                score=s.final_score,
+                protocol=s.protocol,
+                has_signed_original=bool(s.original),
+            )
+            for s in sheets
+        ],
+        official_score=lot.official_score,
+        official_score_protocol=lot.official_score_protocol,
+        signed_originals=sum(1 for s in sheets or [] if s.original),
+        green_gradings=len(active_gradings(lot)),
+        plot_photos=sum(1 for p in lot.photos.all() if p.kind == "plot"),
+        premium_ratio=premium_ratio,
+        premium_flags=list(getattr(premium, "flags", []) or []),
+        baseline_label=_("the %(origin)s specialty baseline") % {"origin": baseline.origin}
+        if baseline is not None and getattr(baseline, "origin", "")
+        else "",
+        additives=lot.additives,
+        additives_detail=lot.additives_detail,
+        additives_label=str(lot.get_additives_display()) if lot.additives else "",
+        texts=[lot.story, lot.name, *(e.notes for e in events)],
+    )
+
+
+# --- Photo checks shown to moderators (not a hallmark: a human weighs them) ----------------------
+
+
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _in_ring(lon: float, lat: float, ring: list[list[float]]) -> bool:
+    inside = False
+    for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / ((y2 - y1) or 1e-12) + x1:
+            inside = not inside
+    return inside
+
+
+def _polygons(geometry: dict[str, Any]) -> list[list[list[list[float]]]]:
+    if geometry.get("type") == "Polygon":
+        return [geometry["coordinates"]]
+    if geometry.get("type") == "MultiPolygon":
+        return list(geometry["coordinates"])
+    return []
+
+
+def distance_to_plot_m(lat: float, lon: float, geometry: dict[str, Any] | None) -> float | None:
+    """0 inside the plot's polygon, else metres to its point or nearest vertex; None if unknown."""
+    if not geometry or "coordinates" not in geometry:
+        return None
+    try:
+        if geometry.get("type") == "Point":
+            plon, plat = geometry["coordinates"][:2]
+            return _haversine_m(lat, lon, float(plat), float(plon))
+        best: float | None = None
+        for poly in _polygons(geometry):
+            outer = [[float(x), float(y)] for x, y, *_rest in poly[0]]
+            if _in_ring(lon, lat, outer):
+                return 0.0
+            for x, y in outer:
+                d = _haversine_m(lat, lon, y, x)
+                best = d if best is None or d < best else best
+        return best
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+@dataclass(frozen=True)
+class PhotoCheck:
+    photo: LotPhoto
+    distance_m: float | None
+    near_plot: bool | None
+    in_harvest_window: bool | None
+
+
+def photo_checks(lot: Lot) -> list[PhotoCheck]:
+    plots = list(lot.plots.all())
+    out = []
+    margin = datetime.timedelta(days=conf.PHOTO_HARVEST_MARGIN_DAYS)
+    for photo in lot.photos.all():
+        distance = None
+        if photo.gps_lat is not None and photo.gps_lon is not None:
+            distances = [
+                d
+                for d in (distance_to_plot_m(float(photo.gps_lat), float(photo.gps_lon), p.geometry) for p in plots)
+                if d is not None
+            ]
+            distance = min(distances) if distances else None
+        in_window = None
+        if photo.taken_at is not None and lot.harvest_start and lot.harvest_end:
+            day = photo.taken_at.date()
+            in_window = lot.harvest_start - margin <= day <= lot.harvest_end + margin
+        near = None if distance is None else distance <= conf.PHOTO_MAX_DISTANCE_M
+        out.append(PhotoCheck(photo, distance, near, in_window))
+    return out

@@ -671,8 +671,12 @@ def photos_add(*, lot: Lot, by: Any, uploads: Sequence[PhotoUpload]) -> list[Lot
                 gps_lat=clean.gps_lat,
                 gps_lon=clean.gps_lon,
                 uploaded_by=by,
+                width=clean.width,
+                height=clean.height,
             )
             photo.image.save("photo.jpg", ContentFile(clean.data), save=False)
+            # Set after the file: the field's dimension hook resets them from storage, which may be remote.
+            photo.width, photo.height = clean.width, clean.height
             photo.save()
             photos.append(photo)
             from lots.tasks import photo_make_derivatives

@@ -406,7 +406,13 @@ def parse_grading(data: dict[str, Any]) -> Parsed:
     _ranged(parsed, "water_activity", data.get("water_activity"), Decimal("0"), Decimal("1"), Decimal("0.001"))
     _whole(parsed, "screen_size", data.get("screen_size"), 8, 20, required=False)
     _ranged(
-        parsed, "screen_off_pct", data.get("screen_off_pct"), Decimal("0"), Decimal("100"), Decimal("0.1"), required=False
+        parsed,
+        "screen_off_pct",
+        data.get("screen_off_pct"),
+        Decimal("0"),
+        Decimal("100"),
+        Decimal("0.1"),
+        required=False,
     )
     _whole(parsed, "sample_grams", data.get("sample_grams", SAMPLE_GRAMS), 100, 1000)
     return parsed

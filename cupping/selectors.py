@@ -60,9 +60,11 @@ def can_take_open_requests(user: Any) -> bool:
 
 
 def grader_queue(user: Any) -> QuerySet[CuppingRequest]:
-    return requests_visible_to(user).filter(
-        status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED]
-    ).order_by("created_at")
+    return (
+        requests_visible_to(user)
+        .filter(status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED])
+        .order_by("created_at")
+    )
 
 
 def verified_graders() -> QuerySet[User]:
@@ -156,7 +158,9 @@ def lot_section(user: Any, lot: Lot) -> dict[str, Any]:
         .order_by("-cupped_on", "-id")[:50]
     )
     gradings = list(
-        GreenGrading.objects.filter(lot=lot, status=SheetStatus.ACTIVE).select_related("grader").order_by("-graded_on")[:10]
+        GreenGrading.objects.filter(lot=lot, status=SheetStatus.ACTIVE)
+        .select_related("grader")
+        .order_by("-graded_on")[:10]
     )
     return {
         "lot": lot,

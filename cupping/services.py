@@ -84,9 +84,7 @@ def _lot_open_to(grader: Any, lot: Lot) -> bool:
 # --- Requests ------------------------------------------------------------------------------
 
 
-def request_create(
-    *, lot: Lot, by: Any, grader: Any = None, protocol: str = "", note: str = ""
-) -> CuppingRequest:
+def request_create(*, lot: Lot, by: Any, grader: Any = None, protocol: str = "", note: str = "") -> CuppingRequest:
     if not getattr(by, "is_authenticated", False) or lot.producer_id != by.pk:
         raise PermissionDenied(_("Only the lot's producer can ask for it to be cupped."))
     errors: dict[str, list[str]] = {}
@@ -593,7 +591,9 @@ def cupping_import_start(*, by: Any, data: bytes | str) -> Job:
     if not raw.strip():
         raise ValidationError({"file": [_("The file is empty.")]})
     if len(raw) > conf.import_max_bytes():
-        raise ValidationError({"file": [_("The file is larger than %(kb)d KB.") % {"kb": conf.import_max_bytes() // 1024}]})
+        raise ValidationError(
+            {"file": [_("The file is larger than %(kb)d KB.") % {"kb": conf.import_max_bytes() // 1024}]}
+        )
     text = _decode(data)
     if "\x00" in text:
         raise ValidationError({"file": [_("The file must be UTF-8 encoded CSV.")]})

@@ -1,0 +1,17 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from cupping import api
+
+router = SimpleRouter()
+router.register("cupping-sheets", api.CuppingSheetViewSet, basename="cupping-sheet")
+router.register("green-gradings", api.GreenGradingViewSet, basename="green-grading")
+router.register("cupping-requests", api.CuppingRequestViewSet, basename="cupping-request")
+router.register("lot-scores", api.LotScoreViewSet, basename="lot-score")
+
+urlpatterns = [
+    path("cupping-sheets/<int:pk>/original/", api.SheetOriginalApi.as_view(), name="cupping-sheet-original"),
+    path("cupping-imports/", api.CuppingImportApi.as_view(), name="cupping-import"),
+    path("cupping-imports/<uuid:job_id>/", api.CuppingImportJobApi.as_view(), name="cupping-import-job"),
+    *router.urls,
+]

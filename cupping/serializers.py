@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from cupping import scoring
+from cupping.models import CuppingRequest, CuppingSheet, GreenGrading, LotScore, Protocol
+
+
+def _score(**kw: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True, **kw)
+
+
+def _cups() -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, allow_null=True)
+
+
+class SheetCreateSerializer(serializers.Serializer):
+    """Input only: types are parsed here; ranges and steps are checked by cupping.scoring."""
+
+    lot = serializers.IntegerField()
+    protocol = serializers.ChoiceField(choices=Protocol.choices)
+    cupped_on = serializers.DateField()
+    independent = serializers.BooleanField()
+    # sca2004
+    fragrance_aroma = _score()
+    body = _score()
+    balance = _score()
+    uniform_cups = _cups()
+    clean_cups = _cups()
+    sweet_cups = _cups()
+    taint_cups = _cups()
+    fault_cups = _cups()
+    # Plain strings (low, medium, high), checked by cupping.scoring with a per-field message.
+    acidity_intensity = serializers.CharField(required=False, allow_blank=True, max_length=6)
+    body_intensity = serializers.CharField(required=False, allow_blank=True, max_length=6)
+    # both forms
+    flavor = _score()
+    aftertaste = _score()
+    acidity = _score()
+    overall = _score()
+    # cva
+    fragrance = _score()
+    aroma = _score()
+    sweetness = _score()
+    mouthfeel = _score()
+    non_uniform_cups = _cups()
+    defective_cups = _cups()
+    intensities = serializers.DictField(child=serializers.IntegerField(), required=False)
+    descriptors = serializers.ListField(
+        child=serializers.ChoiceField(choices=scoring.CVA_DESCRIPTORS), required=False, max_length=20
+    )
+    descriptor_notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    request = serializers.IntegerField(required=False, allow_null=True)
+
+
+class SheetSerializer(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot_id", read_only=True)
+    grader = serializers.IntegerField(source="grader_id", read_only=True)
+    has_original = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text="active or withdrawn")
+    acidity_intensity = serializers.CharField(read_only=True, help_text="low, medium, high or empty")
+    body_intensity = serializers.CharField(read_only=True, help_text="low, medium, high or empty")
+
+    class Meta:
+        model = CuppingSheet
+        fields = [
+            "id",
+            "lot",
+            "grader",
+            "protocol",
+            "form_version",
+            "cupped_on",
+            "harvest_year",
+            "independent_declared",
+            "independent",
+            "independence_reasons",
+            *dict.fromkeys(scoring.SCA_FIELDS + scoring.CVA_FIELDS),
+            "acidity_intensity",
+            "body_intensity",
+            "intensities",
+            "descriptors",
+            "descriptor_notes",
+            "notes",
+            "total",
+            "defects",
+            "final_score",
+            "has_original",
+            "original_sha256",
+            "status",
+            "withdrawn_at",
+            "withdrawn_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_original(self, obj: CuppingSheet) -> bool:
+        return bool(obj.original)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class OriginalUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class GradingCreateSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    graded_on = serializers.DateField()
+    sample_grams = serializers.IntegerField(required=False)
+    defects = serializers.DictField(child=serializers.IntegerField(), required=False)
+    quakers = serializers.IntegerField()
+    moisture_pct = serializers.DecimalField(max_digits=5, decimal_places=2)
+    water_activity = serializers.DecimalField(max_digits=5, decimal_places=3)
+    screen_size = serializers.IntegerField(required=False, allow_null=True)
+    screen_off_pct = serializers.DecimalField(max_digits=5, decimal_places=1, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class GradingSerializer(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot_id", read_only=True)
+    grader = serializers.IntegerField(source="grader_id", read_only=True)
+    defects = serializers.JSONField(source="defect_counts", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="active or withdrawn")
+
+    class Meta:
+        model = GreenGrading
+        fields = [
+            "id",
+            "lot",
+            "grader",
+            "graded_on",
+            "rulebook",
+            "sample_grams",
+            "defects",
+            "full_defects",
+            "category1_defects",
+            "category2_defects",
+            "quakers",
+            "moisture_pct",
+            "water_activity",
+            "screen_size",
+            "screen_off_pct",
+            "specialty",
+            "reasons",
+            "notes",
+            "status",
+            "withdrawn_at",
+            "withdrawn_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    grader = serializers.IntegerField(required=False, allow_null=True)
+    protocol = serializers.ChoiceField(choices=Protocol.choices, required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot_id", read_only=True)
+    grader = serializers.IntegerField(source="grader_id", read_only=True, allow_null=True)
+    requested_by = serializers.IntegerField(source="requested_by_id", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="open, accepted, completed or cancelled")
+
+    class Meta:
+        model = CuppingRequest
+        fields = ["id", "lot", "requested_by", "grader", "protocol", "note", "status", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ImportCreateSerializer(serializers.Serializer):
+    csv = serializers.CharField(max_length=2 * 1024 * 1024, trim_whitespace=False)
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    message = serializers.CharField()
+    created = serializers.IntegerField(allow_null=True)
+    errors = ImportErrorSerializer(many=True)
+
+
+class LotScoreSerializer(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot_id", read_only=True)
+
+    class Meta:
+        model = LotScore
+        fields = [
+            "lot",
+            "protocol",
+            "harvest_year",
+            "mean",
+            "graders",
+            "spread",
+            "attribute_means",
+            "is_catalogue_score",
+        ]
+        read_only_fields = fields

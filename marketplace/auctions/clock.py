@@ -12,10 +12,19 @@ import datetime
 from django.utils import timezone
 
 _offset = datetime.timedelta(0)
+_frozen: datetime.datetime | None = None
 
 
 def now() -> datetime.datetime:
+    if _frozen is not None:
+        return _frozen
     return timezone.now() + _offset
+
+
+def freeze(when: datetime.datetime | None) -> None:
+    """Stop the auction clock at ``when`` (tests only); None lets it run again."""
+    global _frozen
+    _frozen = when
 
 
 def set_offset(delta: datetime.timedelta) -> None:
@@ -29,4 +38,5 @@ def advance(delta: datetime.timedelta) -> None:
 
 
 def reset() -> None:
+    freeze(None)
     set_offset(datetime.timedelta(0))

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from marketplace.auctions import clock, services
 from marketplace.auctions.models import Auction
@@ -21,7 +20,7 @@ class Clock:
     """Sets the auction clock to an absolute time (server time only: the services ask clock.now())."""
 
     def set(self, when: datetime.datetime) -> datetime.datetime:
-        clock.set_offset(when - timezone.now())
+        clock.freeze(when)
         return when
 
     def now(self) -> datetime.datetime:

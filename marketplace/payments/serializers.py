@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from marketplace.payments.models import Payment, PaymentKind, PayoutEntry, Refund, SubjectKind
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ["id", "amount", "currency", "reason", "status", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    lot = serializers.IntegerField(source="lot_id", read_only=True)
+    refunds = RefundSerializer(many=True, read_only=True)
+    checkout_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "kind",
+            "subject_kind",
+            "subject_id",
+            "lot",
+            "provider",
+            "status",
+            "currency",
+            "amount",
+            "fee_amount",
+            "producer_amount",
+            "amount_paid",
+            "amount_refunded",
+            "attempts",
+            "intent_id",
+            "failure_message",
+            "description",
+            "created_at",
+            "paid_at",
+            "refunds",
+            "checkout_url",
+        ]
+        read_only_fields = fields
+
+    def get_checkout_url(self, obj: Payment) -> str:
+        return f"/payments/{obj.public_id}/pay/"
+
+
+class PaymentOpenSerializer(serializers.Serializer):
+    subject_kind = serializers.ChoiceField(choices=SubjectKind.choices)
+    subject_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    kind = serializers.ChoiceField(choices=PaymentKind.choices, required=False)
+
+
+class PaymentConfirmSerializer(serializers.Serializer):
+    payment_method = serializers.CharField(max_length=255, help_text="A Stripe PaymentMethod id (pm_…).")
+
+
+class ConfirmResultSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    client_secret = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True)
+    payment = PaymentSerializer()
+
+
+class RefundRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ReceivedSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, required=False)
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class PayoutEntrySerializer(serializers.ModelSerializer):
+    payment = serializers.UUIDField(source="payment.public_id", read_only=True)
+
+    class Meta:
+        model = PayoutEntry
+        fields = ["id", "kind", "amount", "currency", "memo", "payment", "created_at"]
+        read_only_fields = fields

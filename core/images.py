@@ -107,7 +107,7 @@ def sanitize_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int
                 im.load()
                 clean = ImageOps.exif_transpose(im).convert("RGB")
                 out = io.BytesIO()
-                clean.save(out, "JPEG", quality=85, optimize=True)
+                clean.save(out, "JPEG", quality=85)
                 return CleanImage(
                     data=out.getvalue(),
                     width=clean.width,
@@ -128,13 +128,19 @@ def sanitize_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int
 
 
 def resized(data: bytes, longest_side: int) -> bytes:
-    """A JPEG derivative no longer than ``longest_side`` (input is already sanitized)."""
+    """A JPEG derivative no longer than ``longest_side`` (input is already sanitized).
+
+    An image already small enough is returned as it is: re-encoding would only lose quality.
+    JPEG draft mode lets libjpeg decode at a reduced scale, which is most of the saving.
+    """
     with Image.open(io.BytesIO(data)) as im:
+        if max(im.size) <= longest_side and im.format == "JPEG":
+            return data
         im.draft("RGB", (longest_side, longest_side))
         img = im.convert("RGB")
-        img.thumbnail((longest_side, longest_side))
+        img.thumbnail((longest_side, longest_side), reducing_gap=2.0)
         out = io.BytesIO()
-        img.save(out, "JPEG", quality=82, optimize=True)
+        img.save(out, "JPEG", quality=82)
         return out.getvalue()
 
 

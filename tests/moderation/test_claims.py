@@ -19,6 +19,9 @@ from tests.moderation.builders import WASHED_CHAIN, add_chain, add_sheet, genuin
 pytestmark = pytest.mark.django_db
 
 
+KEYS = ("provenance", "volume", "separation", "score", "premium", "documentation", "integrity", "disclosure")
+
+
 def results(claim) -> dict[str, str]:
     return dict(HallmarkResult.objects.filter(claim=claim).values_list("key", "result"))
 
@@ -30,7 +33,7 @@ def submit(lot, kind="micro"):
 
 
 def test_a_genuine_300_kg_washed_gesha_passes_every_hallmark_from_real_rows(claim):
-    assert results(claim) == dict.fromkeys(("provenance", "volume", "separation", "score", "premium", "documentation", "integrity", "disclosure"), "pass")
+    assert results(claim) == dict.fromkeys(KEYS, "pass")
     assert claim.fail_count == 0 and claim.warn_count == 0
     assert claim.hallmarks_computed_at is not None and claim.hallmarks_version == claim.evidence_version
 

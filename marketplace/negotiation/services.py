@@ -10,7 +10,9 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
+import filetype
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict
+from core.images import BadImage, check_pdf
 from core.money import PriceUnit, per_kg, quantize_money, quantize_price
 from core.services import audit_log, notify
 from lots.models import Lot, LotStatus
@@ -272,22 +275,32 @@ def order_mark_paid(*, order: Order, by: Any | None = None, reference: str = "")
     return order
 
 
+DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
 def _store_document(*, order: Order, upload: UploadedFile, by: Any) -> ShipmentDocument:
+    """Store a shipping document privately. The type is read from its bytes, never its name."""
     if upload.size is not None and upload.size > conf.SHIPMENT_DOCUMENT_MAX_BYTES:
         raise ValidationError({"documents": _("A document may be at most 10 MB.")})
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    data = upload.read(conf.SHIPMENT_DOCUMENT_MAX_BYTES + 1)
+    kind = filetype.guess(data) if data else None
+    mime = kind.mime if kind else ""
+    if mime not in DOCUMENT_TYPES:
+        raise ValidationError({"documents": _("Documents must be PDF, JPEG or PNG files.")})
+    if mime == "application/pdf":
+        try:
+            check_pdf(data, max_bytes=conf.SHIPMENT_DOCUMENT_MAX_BYTES)
+        except BadImage as e:
+            raise ValidationError({"documents": str(e)}) from e
     doc = ShipmentDocument(
         order=order,
-        name=(upload.name or "document")[:200],
-        content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:100],
-        size=upload.size or 0,
-        sha256=digest.hexdigest(),
+        name=(upload.name or "document").rsplit("/", 1)[-1][:200],
+        content_type=mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by=by,
     )
-    doc.file.save("document", upload, save=False)
+    doc.file.save("document", ContentFile(data), save=False)
     doc.save()
     return doc
 
@@ -353,6 +366,11 @@ def claim_deadline(order: Order) -> Any:
     if order.delivered_at is None:
         return None
     return order.delivered_at + datetime.timedelta(days=order.claim_window_days)
+
+
+def claim_window_open(order: Order) -> bool:
+    deadline = claim_deadline(order)
+    return order.status == OrderStatus.DELIVERED and deadline is not None and timezone.now() <= deadline
 
 
 def order_complete(*, order: Order, by: Any | None = None) -> Order:
@@ -490,3 +508,49 @@ def claim_resolve(*, claim: QualityClaim, by: Any, outcome: str, reason: str) ->
             % {"n": order.number, "o": ClaimOutcome(outcome).label},
         )
     return claim
+
+
+# Negotiations and samples live in their own modules; re-exported so callers import from here.
+from marketplace.negotiation.services_negotiation import (  # noqa: E402
+    negotiation_accept,
+    negotiation_counter,
+    negotiation_expire,
+    negotiation_open,
+    negotiation_reject,
+    negotiation_withdraw,
+    negotiations_expire_due,
+)
+from marketplace.negotiation.services_samples import (  # noqa: E402
+    sample_accept,
+    sample_confirm_arrival,
+    sample_decline,
+    sample_feedback,
+    sample_request,
+    sample_ship,
+    sample_terms_set,
+)
+
+__all__ = [
+    "claim_open",
+    "claim_resolve",
+    "negotiation_accept",
+    "negotiation_counter",
+    "negotiation_expire",
+    "negotiation_open",
+    "negotiation_reject",
+    "negotiation_withdraw",
+    "negotiations_expire_due",
+    "order_cancel",
+    "order_complete",
+    "order_confirm_delivery",
+    "order_create",
+    "order_mark_paid",
+    "order_ship",
+    "sample_accept",
+    "sample_confirm_arrival",
+    "sample_decline",
+    "sample_feedback",
+    "sample_request",
+    "sample_ship",
+    "sample_terms_set",
+]

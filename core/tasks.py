@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 
 from core.models import Notification
@@ -10,24 +11,30 @@ from core.models import Notification
 
 @shared_task(autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
 def send_notification_email(notification_id: int) -> str:
-    """E-mail a notification once. Claiming ``emailed_at`` first makes a second run a no-op.
+    """E-mail a notification once.
 
-    If sending fails the claim is released so the retry can send it.
+    The row is locked (skip_locked, so a concurrent duplicate run leaves at once) and marked
+    sent in the same transaction as the send. If the worker dies mid-send the transaction rolls
+    back with the connection and the requeued task sends it again; only a crash between the SMTP
+    server accepting the message and the commit can duplicate it. The lock is on this one
+    notification row, which nothing else holds for long.
     """
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
-    if not claimed:
-        return "already-sent"
-    note = Notification.objects.select_related("recipient").get(pk=notification_id)
-    try:
+    with transaction.atomic():
+        note = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if note is None:
+            return "already-sent"
         send_mail(
             subject=note.message[:78],
             message=f"{note.message}\n\n{settings.SITE_URL}{note.url}",
             from_email=None,
             recipient_list=[note.recipient.email],
         )
-    except Exception:
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        raise
+        Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
     return "sent"
 
 

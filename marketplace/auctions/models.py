@@ -39,6 +39,7 @@ class UnsoldReason(models.TextChoices):
     NONE = "", "—"
     NO_BIDS = "no_bids", _("No bids")
     RESERVE_NOT_MET = "reserve_not_met", _("Reserve not met")
+    LOT_UNAVAILABLE = "lot_unavailable", _("The lot was no longer available")
 
 
 class BidKind(models.TextChoices):

@@ -455,14 +455,27 @@ def _item_close(auction: Auction, item: AuctionLot, now: datetime.datetime) -> N
     item.closed_at = now
     lot = item.lot
     if item.leader_id is not None and item.reserve_met:
-        item.status = ItemStatus.SOLD
-        order = _order_for(auction, item)
-        item.order_id = getattr(order, "pk", None)
+        try:
+            # A savepoint: a refused order must not undo the close of the other lots.
+            with transaction.atomic():
+                order = _order_for(auction, item)
+        except Conflict as exc:
+            order = _existing_order(item)
+            if order is None:
+                logger.warning("auction lot %s: no order could be made: %s", item.pk, exc)
+        if order is not None or not _orders_available():
+            item.status = ItemStatus.SOLD
+            item.order_id = getattr(order, "pk", None)
+        else:
+            # The lot was sold or withdrawn elsewhere meanwhile: nothing left to hand over.
+            item.status = ItemStatus.UNSOLD
+            item.unsold_reason = UnsoldReason.LOT_UNAVAILABLE
     else:
         item.status = ItemStatus.UNSOLD
         item.unsold_reason = UnsoldReason.NO_BIDS if item.leader_id is None else UnsoldReason.RESERVE_NOT_MET
-        lot.refresh_from_db(fields=["status"])
-        if lot.status == LotStatus.RESERVED:
+    if item.status == ItemStatus.UNSOLD:
+        lot.refresh_from_db(fields=["status", "reserved_kg"])
+        if lot.status == LotStatus.RESERVED and lot.reserved_kg == 0:
             _lot_status(lot=lot, to=LotStatus.LISTED, by=None, reason=f"auction {auction.pk}: {item.unsold_reason}")
     item.save(update_fields=["status", "unsold_reason", "closed_at", "order_id"])
     audit_log(
@@ -502,6 +515,22 @@ def _item_close(auction: Auction, item: AuctionLot, now: datetime.datetime) -> N
         url=url,
         dedupe_key=f"auction-closed-{item.pk}",
     )
+
+
+def _orders_available() -> bool:
+    try:
+        from marketplace.negotiation.services import order_create  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _existing_order(item: AuctionLot) -> Any:
+    try:
+        from marketplace.negotiation.models import Order
+    except ImportError:
+        return None
+    return Order.objects.filter(source="auction", source_id=item.pk).first()
 
 
 def _order_for(auction: Auction, item: AuctionLot) -> Any:

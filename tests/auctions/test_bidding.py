@@ -226,3 +226,54 @@ def test_outbid_leader_is_notified_in_site(at, make_auction, roaster, second_roa
     bid(item, roaster, "100")
     bid(item, second_roaster, "105")
     assert Notification.objects.filter(recipient=roaster, kind="auction_outbid").count() == 1
+
+
+def test_the_winner_gets_an_order_like_an_accepted_negotiation(at, make_auction, producer, roaster):
+    from marketplace.negotiation.models import Order
+
+    at.set(T0)
+    auction = make_auction(opening="100", reserve="110", ends_at=T0 + 60 * MIN)
+    item = item_of(auction)
+    bid(item, roaster, "100", "130")
+    services.auctions_close_due(now=T0 + 61 * MIN)
+    item.refresh_from_db()
+    order = Order.objects.get(source="auction", source_id=item.pk)
+    assert item.order_id == order.pk
+    assert (order.buyer_id, order.seller_id, order.price_per_kg, order.quantity_kg, order.currency) == (
+        roaster.pk,
+        producer.pk,
+        D("110"),  # the leader's maximum reached the reserve, so the price rose to it
+        D("30"),
+        "USD",
+    )
+    assert Lot.objects.get(pk=item.lot_id).status == "sold_out"
+    # Closing again (a second sweep) makes no second order.
+    assert services.auctions_close_due(now=T0 + 62 * MIN) == 0
+    assert Order.objects.filter(source="auction").count() == 1
+
+
+def test_a_lot_sold_elsewhere_during_the_auction_closes_unsold_without_an_error(
+    at, make_auction, producer, roaster, second_roaster
+):
+    from marketplace.negotiation.services import order_create
+
+    at.set(T0)
+    auction = make_auction(ends_at=T0 + 60 * MIN)
+    item = item_of(auction)
+    bid(item, roaster, "100")
+    lot = Lot.objects.get(pk=item.lot_id)
+    order_create(
+        lot=lot,
+        buyer=second_roaster,
+        seller=producer,
+        quantity_kg=lot.weight_kg,
+        price_per_kg=D("90"),
+        currency="USD",
+        incoterm="FOB",
+        source="negotiation",
+        source_id=999,
+        by=producer,
+    )
+    assert services.auctions_close_due(now=T0 + 61 * MIN) == 1
+    item.refresh_from_db()
+    assert (item.status, item.unsold_reason, item.order_id) == ("unsold", "lot_unavailable", None)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import ExchangeRate
@@ -14,10 +17,20 @@ class _DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _formfield(field: Any, **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 def _form_for(model: type, kind: str) -> type[forms.ModelForm]:
     fields = TABLES[kind][1]
     widgets = {name: _DateInput() for name in fields if name in ("published_on", "observed_on", "valid_on")}
-    meta = type("Meta", (), {"model": model, "fields": fields, "widgets": widgets})
+    meta = type(
+        "Meta",
+        (),
+        {"model": model, "fields": fields, "widgets": widgets, "formfield_callback": staticmethod(_formfield)},
+    )
     return type(f"{model.__name__}Form", (forms.ModelForm,), {"Meta": meta})
 
 
@@ -36,8 +49,3 @@ FORMS: dict[str, type[forms.ModelForm]] = {
 
 class CsvImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, with a header row naming the columns"))
-
-
-BaselineForm.base_fields["source_url"] = forms.URLField(
-    label=SpecialtyBaseline._meta.get_field("source_url").verbose_name, required=False, assume_scheme="https"
-)

@@ -153,7 +153,7 @@ def upsert_sql(with_sql: str) -> str:
         f"{premium}.{c} IS DISTINCT FROM EXCLUDED.{c}"
         for c in ("premium_ratio", "flag_under_2x", "flag_over_10x", "flag_high_price")
     )
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:-1])
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:-2])
     return f"""{with_sql},
 src AS (
     SELECT l.id AS lot_id, l.harvest_year AS hy, l.official_score AS score, l.classification AS cls,

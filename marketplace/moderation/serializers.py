@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,12 +11,34 @@ from marketplace.moderation.models import (
     ClaimDecision,
     ClaimKind,
     ClaimReply,
+    ClaimStatus,
     Decision,
     EvidenceChange,
     HallmarkResult,
     Isolation,
     MicroLotClaim,
 )
+
+
+def _inline_enum(choices: type[models.TextChoices], description: str) -> type[serializers.ChoiceField]:
+    """A choice field whose enum stays inline in the schema.
+
+    drf-spectacular turns every top-level ``enum`` into a shared component named after the field,
+    and "status"/"kind" are used by other apps with other choices; wrapping the enum in a one-item
+    ``oneOf`` keeps ours inline and the schema free of naming collisions.
+    """
+
+    @extend_schema_field({"oneOf": [{"type": "string", "enum": list(choices.values)}], "description": description})
+    class Field(serializers.ChoiceField):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(choices=choices.choices, **kwargs)
+
+    Field.__name__ = f"{choices.__name__}Field"
+    return Field
+
+
+KindField = _inline_enum(ClaimKind, "micro or nano")
+StatusField = _inline_enum(ClaimStatus, "pending, evidence_requested, approved or rejected")
 
 
 class HallmarkSerializer(serializers.ModelSerializer):
@@ -23,6 +48,8 @@ class HallmarkSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    from_status = StatusField(read_only=True)
+
     class Meta:
         model = ClaimDecision
         fields = ["id", "decision", "reason", "from_status", "evidence_version", "created_at"]
@@ -46,6 +73,8 @@ class ClaimSerializer(serializers.ModelSerializer):
     replies = ReplySerializer(many=True, read_only=True)
     evidence_changes = EvidenceChangeSerializer(many=True, read_only=True)
     verified_badge = serializers.CharField(source="lot.verified_badge", read_only=True)
+    kind = KindField(read_only=True)
+    status = StatusField(read_only=True)
 
     class Meta:
         model = MicroLotClaim
@@ -79,6 +108,8 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 class ClaimListSerializer(serializers.ModelSerializer):
     verified_badge = serializers.CharField(source="lot.verified_badge", read_only=True)
+    kind = KindField(read_only=True)
+    status = StatusField(read_only=True)
 
     class Meta:
         model = MicroLotClaim
@@ -98,7 +129,7 @@ class ClaimListSerializer(serializers.ModelSerializer):
 
 
 class ClaimSubmitSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ClaimKind.choices)
+    kind = KindField()
     isolation = serializers.ChoiceField(choices=Isolation.choices)
     statement = serializers.CharField(min_length=conf.STATEMENT_MIN_LENGTH, max_length=5000)
 

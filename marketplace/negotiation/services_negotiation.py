@@ -210,7 +210,7 @@ def negotiation_open(
 
 def _lock_for_move(*, negotiation: Negotiation, by: Any, need_turn: bool) -> tuple[Negotiation, str]:
     """Re-read under lock and check: a party, still active, not expired, and (if needed) their turn."""
-    locked = Negotiation.objects.select_for_update().select_related("current_offer").get(pk=negotiation.pk)
+    locked = Negotiation.objects.select_for_update(of=("self",)).select_related("current_offer").get(pk=negotiation.pk)
     side = locked.side_of(by)
     if side is None:
         raise PermissionDenied(_("You are not a party to this negotiation."))
@@ -351,7 +351,7 @@ def _flag_others_that_no_longer_fit(*, lot: Lot, except_pk: int) -> None:
     available = lot.available_kg
     now = timezone.now()
     others = (
-        Negotiation.objects.select_for_update()
+        Negotiation.objects.select_for_update(of=("self",))
         .filter(lot=lot, status__in=ACTIVE_NEGOTIATION, no_longer_fits_at__isnull=True)
         .exclude(pk=except_pk)
         .select_related("current_offer", "buyer", "seller")
@@ -422,7 +422,7 @@ def negotiation_expire(*, negotiation_id: int) -> bool:
     """Expire one negotiation whose offer is past its expiry. Safe to run twice: False if nothing to do."""
     with transaction.atomic():
         locked = (
-            Negotiation.objects.select_for_update(skip_locked=True)
+            Negotiation.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("lot", "buyer", "seller")
             .filter(pk=negotiation_id, status__in=ACTIVE_NEGOTIATION, expires_at__lte=timezone.now())
             .first()

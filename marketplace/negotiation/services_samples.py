@@ -113,7 +113,11 @@ def sample_request(*, lot: Lot, by: Any, kind: str, grams: Any, message: str = "
 def _move(
     *, sample: SampleRequest, by: Any, party: str, to: str, fields: dict[str, Any], data: dict[str, Any] | None = None
 ) -> tuple[SampleRequest, bool]:
-    locked = SampleRequest.objects.select_for_update().select_related("lot", "roaster", "producer").get(pk=sample.pk)
+    locked = (
+        SampleRequest.objects.select_for_update(of=("self",))
+        .select_related("lot", "roaster", "producer")
+        .get(pk=sample.pk)
+    )
     party_id = locked.producer_id if party == "producer" else locked.roaster_id
     if getattr(by, "pk", None) != party_id:
         raise PermissionDenied(_("You cannot do this on this sample request."))

@@ -1,0 +1,106 @@
+"""Races on PostgreSQL: many acceptances on one lot at the same moment never oversell it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from core.errors import Conflict
+from lots.models import Lot
+from marketplace.negotiation import services
+from marketplace.negotiation.models import Negotiation, NegotiationEvent, Order
+from tests.factories import LotFactory, ProducerFactory, RoasterFactory
+from tests.negotiation.conftest import terms
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_concurrently(fns: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
+    barrier = threading.Barrier(len(fns))
+    results: list[tuple[str, Any]] = [("none", None)] * len(fns)
+
+    def worker(i: int, fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[i] = ("ok", fn())
+        except Exception as e:
+            results[i] = ("err", e)
+        finally:
+            connection.close()  # each thread opened its own connection
+
+    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+@pytest.fixture
+def no_email(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record e-mail enqueues instead of talking to a broker from eight threads."""
+    sent: list[int] = []
+    from core import tasks
+
+    monkeypatch.setattr(tasks.send_notification_email, "delay_on_commit", lambda pk: sent.append(pk))
+    return sent
+
+
+def test_eight_simultaneous_accepts_never_oversell_the_lot(require_postgres: None, no_email: list[int]) -> None:
+    producer = ProducerFactory()
+    lot = LotFactory(producer=producer, weight_kg=Decimal("300"))
+    # Eight roasters offer 70 kg each: 560 kg on a 300 kg lot, so at most four can win.
+    negotiations = [
+        services.negotiation_open(lot=lot, by=RoasterFactory(), **terms(quantity_kg=Decimal("70"))) for _ in range(8)
+    ]
+    results = run_concurrently([partial(services.negotiation_accept, negotiation=n, by=producer) for n in negotiations])
+
+    winners = [r for r in results if r[0] == "ok"]
+    losers = [r for r in results if r[0] == "err"]
+    assert len(winners) == 4
+    assert len(losers) == 4
+    assert all(isinstance(e, Conflict) for _, e in losers), [repr(e) for _, e in losers]
+
+    lot = Lot.objects.get(pk=lot.pk)
+    assert lot.reserved_kg == Decimal("280") <= lot.weight_kg
+    assert lot.status == "reserved"
+    assert Order.objects.filter(lot=lot).count() == 4
+    assert sum(o.quantity_kg for o in Order.objects.filter(lot=lot)) == lot.reserved_kg
+    # Nothing half-written: every accepted negotiation has exactly one order and one event, the rest none.
+    accepted = Negotiation.objects.filter(lot=lot, status="accepted")
+    assert accepted.count() == 4
+    assert set(Order.objects.values_list("source_id", flat=True)) == set(accepted.values_list("pk", flat=True))
+    assert NegotiationEvent.objects.filter(action="accepted").count() == 4
+    still_open = Negotiation.objects.filter(lot=lot, status="open")
+    assert still_open.count() == 4
+    # … and each loser was told its offer no longer fits the 20 kg left.
+    assert all(n.no_longer_fits_at is not None for n in still_open)
+    assert NegotiationEvent.objects.filter(action="no_longer_fits").count() == 4
+
+
+def test_accept_and_withdraw_at_once_leave_one_consistent_outcome(require_postgres: None, no_email: list[int]) -> None:
+    for _ in range(3):
+        producer, roaster = ProducerFactory(), RoasterFactory()
+        lot = LotFactory(producer=producer)
+        n = services.negotiation_open(lot=lot, by=roaster, **terms())
+        results = run_concurrently(
+            [
+                partial(services.negotiation_accept, negotiation=n, by=producer),
+                partial(services.negotiation_withdraw, negotiation=n, by=roaster),
+            ]
+        )
+        assert sorted(r[0] for r in results) == ["err", "ok"]
+        assert all(isinstance(r[1], Conflict) for r in results if r[0] == "err")
+        n.refresh_from_db()
+        lot.refresh_from_db()
+        if n.status == "accepted":
+            assert lot.reserved_kg == Decimal("100") and Order.objects.filter(source_id=n.pk).exists()
+        else:
+            assert n.status == "withdrawn"
+            assert lot.reserved_kg == 0 and not Order.objects.filter(source_id=n.pk).exists()

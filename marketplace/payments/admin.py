@@ -44,7 +44,17 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "kind", "subject_kind", "subject_id", "payer", "amount", "currency", "status", "provider"]
+    list_display = [
+        "public_id",
+        "kind",
+        "subject_kind",
+        "subject_id",
+        "payer",
+        "amount",
+        "currency",
+        "status",
+        "provider",
+    ]
     list_filter = ["status", "kind", "provider", "currency"]
     search_fields = ["public_id", "intent_id", "payer__email", "payee__email", "description"]
     list_select_related = ["payer"]

@@ -20,4 +20,6 @@ class PaymentsConfig(AppConfig):
                 anonymous=False,
             )
         )
-        register_lot_section(LotSection(template="payments/partials/lot_terms.html", context=lot_terms_section, order=80))
+        register_lot_section(
+            LotSection(template="payments/partials/lot_terms.html", context=lot_terms_section, order=80)
+        )

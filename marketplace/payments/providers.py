@@ -187,7 +187,9 @@ class StripeProvider:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.CardError as exc:
-            raise ProviderError(exc.user_message or str(exc.error.message if exc.error else exc), declined=True) from exc
+            raise ProviderError(
+                exc.user_message or str(exc.error.message if exc.error else exc), declined=True
+            ) from exc
         except stripe.StripeError as exc:
             raise ProviderError(exc.user_message or "The payment service is not available. Try again.") from exc
         return intent_from_payload(intent)

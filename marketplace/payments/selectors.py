@@ -50,7 +50,9 @@ def dues_for(user: Any) -> list[dict[str, Any]]:
         for p in Payment.objects.filter(payer=user).only("subject_kind", "subject_id", "kind", "status", "public_id")
     }
     out: list[dict[str, Any]] = []
-    orders = payables.order_model().objects.filter(buyer=user, status__in=["awaiting_payment", "paid", "shipped", "delivered"])
+    orders = payables.order_model().objects.filter(
+        buyer=user, status__in=["awaiting_payment", "paid", "shipped", "delivered"]
+    )
     for order in orders.select_related("lot", "seller"):
         due = payables.order_due(order)
         kinds = [due.kind]

@@ -221,7 +221,9 @@ def _attempt_failed(*, attempt_id: int, message: str, by: Any) -> None:
             payment.status = PaymentStatus.FAILED
             payment.failure_message = message[:500]
             payment.save(update_fields=["status", "failure_message", "updated_at"])
-            audit_log(actor=by, action="payment.failed", target=payment, data={"attempt": attempt.number, "error": message})
+            audit_log(
+                actor=by, action="payment.failed", target=payment, data={"attempt": attempt.number, "error": message}
+            )
 
 
 def _find_attempt(result: IntentResult, attempt_id: int | None) -> PaymentAttempt | None:
@@ -271,7 +273,11 @@ def payment_apply_intent(
                 fields |= {"amount_paid", "paid_at", "intent_id", "failure_message"}
         elif result.status in {IntentStatus.FAILED, IntentStatus.CANCELED}:
             if attempt.status != PaymentAttempt.Status.SUCCEEDED:
-                new = PaymentAttempt.Status.FAILED if result.status == IntentStatus.FAILED else PaymentAttempt.Status.CANCELED
+                new = (
+                    PaymentAttempt.Status.FAILED
+                    if result.status == IntentStatus.FAILED
+                    else PaymentAttempt.Status.CANCELED
+                )
                 if attempt.status != new:
                     attempt.status = new
                     attempt.error = (result.error or result.status)[:500]
@@ -316,7 +322,9 @@ def _apply_refund_total(*, payment: Payment, reported: Decimal, fields: set[str]
         fields.add("amount_refunded")
 
 
-def _after_change(*, payment: Payment, before: tuple[str, Decimal, Decimal], by: Any, source: str, reference: str) -> None:
+def _after_change(
+    *, payment: Payment, before: tuple[str, Decimal, Decimal], by: Any, source: str, reference: str
+) -> None:
     """Audit the change, keep the payout ledger, and tell the order once the money is in."""
     old_status, old_paid, old_refunded = before
     audit_log(
@@ -467,17 +475,18 @@ def refund_create(*, payment: Payment, by: Any, amount: Any, reason: str = "") -
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.amount_paid <= 0:
             raise Conflict(_("Nothing has been paid yet."), {"status": locked.status})
-        sums = {
-            row["status"]: row["total"]
-            for row in locked.refunds.values("status").annotate(total=Sum("amount"))
-        }
+        sums = {row["status"]: row["total"] for row in locked.refunds.values("status").annotate(total=Sum("amount"))}
         committed = max(locked.amount_refunded, sums.get(Refund.Status.SUCCEEDED, ZERO)) + sums.get(
             Refund.Status.PENDING, ZERO
         )
         available = locked.amount_paid - committed
         if amount > available:
             raise ValidationError(
-                {"amount": [_("At most %(n)s %(c)s can be refunded.") % {"n": max(available, ZERO), "c": locked.currency}]}
+                {
+                    "amount": [
+                        _("At most %(n)s %(c)s can be refunded.") % {"n": max(available, ZERO), "c": locked.currency}
+                    ]
+                }
             )
         number = locked.refunds.count() + 1
         refund = Refund.objects.create(
@@ -488,10 +497,18 @@ def refund_create(*, payment: Payment, by: Any, amount: Any, reason: str = "") -
             idempotency_key=_idempotency_key(locked, "refund", number),
             created_by=by,
         )
-        audit_log(actor=by, action="payment.refund_requested", target=locked, data={"amount": str(amount), "reason": reason[:500]})
+        audit_log(
+            actor=by,
+            action="payment.refund_requested",
+            target=locked,
+            data={"amount": str(amount), "reason": reason[:500]},
+        )
     try:
         result = providers.get_provider(locked.provider).refund(
-            intent_id=locked.intent_id, amount=amount, currency=locked.currency, idempotency_key=refund.idempotency_key or ""
+            intent_id=locked.intent_id,
+            amount=amount,
+            currency=locked.currency,
+            idempotency_key=refund.idempotency_key or "",
         )
     except ProviderError as exc:
         with transaction.atomic():

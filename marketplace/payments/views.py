@@ -102,7 +102,7 @@ def confirm(request: HttpRequest, public_id: Any) -> JsonResponse:
     method = body.get("payment_method") if isinstance(body, dict) else None
     return_url = reverse("payments:return", args=[payment.public_id])
     try:
-        updated, result = services.payment_attempt_start(payment=payment, by=request.user, payment_method=method or "")
+        _updated, result = services.payment_attempt_start(payment=payment, by=request.user, payment_method=method or "")
     except PermissionDenied:
         return JsonResponse({"status": "error", "message": _("Only the buyer pays.")}, status=403)
     except Conflict as exc:

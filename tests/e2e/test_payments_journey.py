@@ -26,7 +26,7 @@ TEST_DOUBLE = Path(__file__).resolve().parents[1] / "payments" / "stripe_test_do
 
 
 @pytest.fixture
-def checkout_against_localstripe(settings: Any, live_server: Any, stripe_on: str, page: Any) -> None:
+def checkout_against_localstripe(settings: Any, live_server: Any, stripe_on: str, page: Any) -> None:  # noqa: F811
     settings.STRIPE_JS_URL = f"{live_server.url}/__stripe-test-double__/v3/"
     policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
     # Only the test double talks to localstripe from the browser; real Stripe.js uses Stripe's origin.

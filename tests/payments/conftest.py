@@ -58,7 +58,13 @@ def order(lot: Lot, roaster: Any) -> Order:
 @pytest.fixture
 def sample(lot: Lot, roaster: Any) -> SampleRequest:
     return SampleRequest.objects.create(
-        lot=lot, roaster=roaster, producer=lot.producer, grams=300, fee=Decimal("25.00"), currency="USD", status="accepted"
+        lot=lot,
+        roaster=roaster,
+        producer=lot.producer,
+        grams=300,
+        fee=Decimal("25.00"),
+        currency="USD",
+        status="accepted",
     )
 
 

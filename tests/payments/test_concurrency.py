@@ -28,7 +28,7 @@ def run_concurrently(fns: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
         try:
             barrier.wait()
             results[i] = ("ok", fn())
-        except Exception as exc:  # noqa: BLE001 - reported to the test
+        except Exception as exc:  # reported to the test
             results[i] = ("err", repr(exc))
         finally:
             connection.close()  # each thread opened its own connection

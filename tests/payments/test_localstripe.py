@@ -3,6 +3,7 @@ declined card, a partial refund, and webhook delivery from the server to the liv
 
 from __future__ import annotations
 
+import contextlib
 import time
 import urllib.parse
 import urllib.request
@@ -46,7 +47,7 @@ def test_a_declined_card_fails_and_a_second_attempt_gets_a_new_key(stripe_on: st
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED
     assert Order.objects.get(pk=order.pk).status == OrderStatus.AWAITING_PAYMENT
-    payment, result = services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")
+    payment, _result = services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")
     assert payment.status == PaymentStatus.PAID
     keys = list(PaymentAttempt.objects.filter(payment=payment).values_list("idempotency_key", "status"))
     assert keys == [
@@ -57,7 +58,9 @@ def test_a_declined_card_fails_and_a_second_attempt_gets_a_new_key(stripe_on: st
 
 
 @pytest.mark.django_db
-def test_a_partial_refund_reaches_stripe_and_the_books(stripe_on: str, sample: Any, roaster: Any, moderator: Any) -> None:
+def test_a_partial_refund_reaches_stripe_and_the_books(
+    stripe_on: str, sample: Any, roaster: Any, moderator: Any
+) -> None:
     payment = services.payment_open(by=roaster, subject_kind=SubjectKind.SAMPLE, subject_id=sample.pk)
     payment, result = services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")
     refund = services.refund_create(payment=payment, by=moderator, amount=Decimal("10.00"), reason="late sample")
@@ -73,15 +76,13 @@ def test_a_partial_refund_reaches_stripe_and_the_books(stripe_on: str, sample: A
 
 def _register_webhook(base: str, url: str) -> None:
     data = urllib.parse.urlencode({"url": url, "secret": WEBHOOK_SECRET}).encode()
-    urllib.request.urlopen(urllib.request.Request(f"{base}/_config/webhooks/payments-tests", data=data), timeout=5)
+    urllib.request.urlopen(urllib.request.Request(f"{base}/_config/webhooks/payments-tests", data=data), timeout=5)  # noqa: S310
 
 
 def _unregister_webhook(base: str) -> None:
-    request = urllib.request.Request(f"{base}/_config/webhooks/payments-tests", method="DELETE")
-    try:
-        urllib.request.urlopen(request, timeout=5)
-    except OSError:
-        pass
+    request = urllib.request.Request(f"{base}/_config/webhooks/payments-tests", method="DELETE")  # noqa: S310
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(request, timeout=5)  # noqa: S310  (our own localstripe URL)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -61,5 +61,14 @@ def test_deposit_and_balance_add_up_to_the_contract(order: Any, settings: Any) -
 
 def test_offline_provider_references_are_stable_per_key() -> None:
     p = providers.OfflineProvider()
-    args: dict[str, Any] = {"amount": Decimal("5"), "currency": "USD", "metadata": {}, "payment_method": None, "description": ""}
-    assert p.create_intent(idempotency_key="k-1", **args).intent_id == p.create_intent(idempotency_key="k-1", **args).intent_id
+    args: dict[str, Any] = {
+        "amount": Decimal("5"),
+        "currency": "USD",
+        "metadata": {},
+        "payment_method": None,
+        "description": "",
+    }
+    assert (
+        p.create_intent(idempotency_key="k-1", **args).intent_id
+        == p.create_intent(idempotency_key="k-1", **args).intent_id
+    )

@@ -34,7 +34,9 @@ def test_offline_mode_end_to_end_through_the_pages(
     assert payment.intent_id in page.content.decode()
     assert b"bank-transfer" in page.content
     # A moderator records the transfer; the order becomes paid and the producer is credited.
-    response = moderator_client.post(f"/payments/{payment.public_id}/received/", {"amount": "3000.00", "reference": "WIRE-1"})
+    response = moderator_client.post(
+        f"/payments/{payment.public_id}/received/", {"amount": "3000.00", "reference": "WIRE-1"}
+    )
     assert response.status_code == 302
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PAID
@@ -45,7 +47,9 @@ def test_offline_mode_end_to_end_through_the_pages(
     moderator_client.post(f"/payments/{payment.public_id}/received/", {"amount": "3000.00"})
     assert PayoutEntry.objects.count() == 1
     # Offline refund, recorded by the moderator.
-    response = moderator_client.post(f"/payments/{payment.public_id}/refund/", {"amount": "3000.00", "reason": "cancelled"})
+    response = moderator_client.post(
+        f"/payments/{payment.public_id}/refund/", {"amount": "3000.00", "reason": "cancelled"}
+    )
     assert response.status_code == 302
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
@@ -73,7 +77,9 @@ def test_the_database_refuses_a_refund_total_above_the_paid_amount(order: Any, r
         Payment.objects.filter(pk=payment.pk).update(amount_refunded=Decimal("3000.01"))
 
 
-def test_a_refund_form_error_is_shown_on_the_field_and_writes_nothing(order: Any, roaster: Any, moderator: Any, moderator_client: Any) -> None:
+def test_a_refund_form_error_is_shown_on_the_field_and_writes_nothing(
+    order: Any, roaster: Any, moderator: Any, moderator_client: Any
+) -> None:
     payment = open_order_payment(order, roaster)
     services.payment_mark_received(payment=payment, by=moderator)
     response = moderator_client.post(f"/payments/{payment.public_id}/refund/", {"amount": "5000"})
@@ -88,7 +94,9 @@ def test_nothing_paid_nothing_to_refund(order: Any, roaster: Any, moderator: Any
         services.refund_create(payment=payment, by=moderator, amount=Decimal("1"))
 
 
-def test_a_deposit_pays_the_order_and_the_balance_follows(order: Any, roaster: Any, moderator: Any, producer: Any) -> None:
+def test_a_deposit_pays_the_order_and_the_balance_follows(
+    order: Any, roaster: Any, moderator: Any, producer: Any
+) -> None:
     services.lot_terms_set(lot=order.lot, by=producer, mode="deposit")
     deposit = open_order_payment(order, roaster)
     assert (deposit.kind, deposit.amount) == (PaymentKind.DEPOSIT, Decimal("900.00"))
@@ -96,7 +104,9 @@ def test_a_deposit_pays_the_order_and_the_balance_follows(order: Any, roaster: A
         services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.BALANCE)
     services.payment_mark_received(payment=deposit, by=moderator)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
-    balance = services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.BALANCE)
+    balance = services.payment_open(
+        by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.BALANCE
+    )
     assert balance.amount == Decimal("2100.00")
 
 
@@ -116,7 +126,9 @@ def test_only_the_buyer_pays(order: Any, outsider: Any, producer: Any, moderator
             services.payment_open(by=user, subject_kind=SubjectKind.ORDER, subject_id=order.pk)
 
 
-def test_only_moderators_refund_or_record_transfers(order: Any, roaster: Any, moderator: Any, outsider: Any, producer: Any) -> None:
+def test_only_moderators_refund_or_record_transfers(
+    order: Any, roaster: Any, moderator: Any, outsider: Any, producer: Any
+) -> None:
     payment = open_order_payment(order, roaster)
     for user in (outsider, roaster, producer):
         with pytest.raises(PermissionDenied):
@@ -127,7 +139,9 @@ def test_only_moderators_refund_or_record_transfers(order: Any, roaster: Any, mo
             services.refund_create(payment=payment, by=user, amount=Decimal("1"))
 
 
-def test_outsider_and_anonymous_are_refused_on_every_page(order: Any, roaster: Any, outsider_client: Any, anon_client: Any, q_grader_client: Any) -> None:
+def test_outsider_and_anonymous_are_refused_on_every_page(
+    order: Any, roaster: Any, outsider_client: Any, anon_client: Any, q_grader_client: Any
+) -> None:
     payment = open_order_payment(order, roaster)
     pages = ["detail", "pay", "return"]
     for name in pages:
@@ -136,14 +150,21 @@ def test_outsider_and_anonymous_are_refused_on_every_page(order: Any, roaster: A
         assert anon_client.get(url).status_code == 302
     assert outsider_client.post(f"/payments/{payment.public_id}/refund/", {"amount": "1"}).status_code == 403
     assert outsider_client.post(f"/payments/{payment.public_id}/received/", {"amount": "1"}).status_code == 403
-    assert outsider_client.post(f"/payments/{payment.public_id}/confirm/", "{}", content_type="application/json").status_code == 404
+    assert (
+        outsider_client.post(
+            f"/payments/{payment.public_id}/confirm/", "{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert outsider_client.post("/payments/open/", {"subject_kind": "order", "subject_id": order.pk}).status_code == 403
     assert not Payment.objects.filter(payer__email="outsider@example.test").exists()
     assert anon_client.get("/payments/").status_code == 302
     assert q_grader_client.get("/payments/").status_code == 403
 
 
-def test_only_the_producer_of_the_lot_sets_its_terms(lot: Any, producer: Any, second_producer: Any, second_producer_client: Any, producer_client: Any) -> None:
+def test_only_the_producer_of_the_lot_sets_its_terms(
+    lot: Any, producer: Any, second_producer: Any, second_producer_client: Any, producer_client: Any
+) -> None:
     assert second_producer_client.post(f"/payments/lots/{lot.pk}/terms/", {"mode": "deposit"}).status_code == 404
     with pytest.raises(PermissionDenied):
         services.lot_terms_set(lot=lot, by=second_producer, mode="deposit")
@@ -155,7 +176,9 @@ def test_only_the_producer_of_the_lot_sets_its_terms(lot: Any, producer: Any, se
 # --- API --------------------------------------------------------------------------------------
 
 
-def test_api_open_is_idempotent_and_lists_are_scoped(api: Any, order: Any, roaster: Any, outsider: Any, producer: Any, moderator: Any) -> None:
+def test_api_open_is_idempotent_and_lists_are_scoped(
+    api: Any, order: Any, roaster: Any, outsider: Any, producer: Any, moderator: Any
+) -> None:
     body = {"subject_kind": "order", "subject_id": order.pk}
     first = api(roaster).post("/api/v1/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="open-1")
     second = api(roaster).post("/api/v1/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY="open-1")

@@ -78,7 +78,9 @@ def test_succeeded_marks_paid_credits_the_producer_and_pays_the_order(payment: P
 
 
 def test_payment_failed_marks_failed_with_the_reason(payment: Payment, post_hook: Any) -> None:
-    post_hook(event("payment_intent.payment_failed", intent("requires_payment_method", error="Your card was declined.")))
+    post_hook(
+        event("payment_intent.payment_failed", intent("requires_payment_method", error="Your card was declined."))
+    )
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED
     assert "declined" in payment.failure_message
@@ -95,7 +97,7 @@ def test_canceled_marks_the_attempt_canceled(payment: Payment, post_hook: Any) -
 def test_charge_refunded_records_a_partial_refund_and_debits_the_ledger(payment: Payment, post_hook: Any) -> None:
     post_hook(event("payment_intent.succeeded", intent()))
     post_hook(event("charge.refunded", charge(refunded=50000)))
-    status, paid, refunded, entries = state(payment)
+    status, paid, refunded, _entries = state(payment)
     assert (status, paid, refunded) == (PaymentStatus.PARTIALLY_REFUNDED, Decimal("3000.00"), Decimal("500.00"))
     debit = PayoutEntry.objects.get(payment=payment, kind="debit")
     assert debit.amount == (Decimal("500.00") * payment.producer_amount / payment.amount).quantize(Decimal("0.01"))
@@ -129,7 +131,9 @@ def test_the_same_fact_under_new_event_ids_is_still_recorded_once(payment: Payme
         ["failed", "refunded", "succeeded", "succeeded", "refunded"],
     ],
 )
-def test_out_of_order_events_end_in_the_same_state(payment: Payment, post_hook: Any, order_of_events: list[str]) -> None:
+def test_out_of_order_events_end_in_the_same_state(
+    payment: Payment, post_hook: Any, order_of_events: list[str]
+) -> None:
     bodies = {
         "succeeded": lambda: event("payment_intent.succeeded", intent()),
         "failed": lambda: event("payment_intent.payment_failed", intent("requires_payment_method", error="declined")),

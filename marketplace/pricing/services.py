@@ -253,29 +253,28 @@ def csv_import(*, kind: str, by: Any, data: bytes) -> int:
                 raise ValidationError(_("At most %(n)s rows per file.") % {"n": conf.CSV_MAX_ROWS})
             row = {(k or "").strip(): (v or "") for k, v in raw.items()}
             values: dict[str, Any] = {}
-            row_ok = True
+            failed: list[str] = []
             for name in columns:
                 if name not in row:
                     continue
                 try:
                     values[name] = _parse(model, name, row[name])
                 except ValidationError as exc:
-                    row_ok = False
+                    failed.append(name)
                     errors.append(
                         _("row %(row)s, %(column)s: %(problem)s")
                         % {"row": number, "column": name, "problem": exc.messages[0]}
                     )
-            if not row_ok:
-                continue
             _clean_origin(values)
             lookup = {k: values.get(k) if values.get(k) is not None else "" for k in key}
-            existing = model._default_manager.filter(**lookup).first()
+            existing = model._default_manager.filter(**lookup).first() if not failed else None
             obj = existing or model()
             changes = _apply(obj, fields, values)
             if hasattr(obj, "updated_by_id"):
                 obj.updated_by = by
             try:
-                obj.full_clean(validate_unique=False)
+                # Fields that did not parse are reported once, above; check the rest of the row too.
+                obj.full_clean(exclude=failed, validate_unique=False, validate_constraints=not failed)
             except ValidationError as exc:
                 for field_name, messages in exc.message_dict.items():
                     for message in messages:
@@ -283,6 +282,8 @@ def csv_import(*, kind: str, by: Any, data: bytes) -> int:
                             _("row %(row)s, %(column)s: %(problem)s")
                             % {"row": number, "column": field_name, "problem": message}
                         )
+                continue
+            if failed:
                 continue
             try:
                 with transaction.atomic():

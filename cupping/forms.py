@@ -16,11 +16,20 @@ from lots.models import Lot
 
 
 def _number(label: Any, *, low: Any, high: Any, step: Any, required: bool = False) -> forms.CharField:
-    # A CharField, so a bad value reaches the domain validation and gets its clear message.
+    # A CharField that is never "required" to the form: every value, present or not, reaches the
+    # domain validation, so all problems are reported together with the same messages as the API.
     return forms.CharField(
         label=label,
-        required=required,
-        widget=forms.NumberInput(attrs={"min": low, "max": high, "step": step, "inputmode": "decimal"}),
+        required=False,
+        widget=forms.NumberInput(
+            attrs={
+                "min": low,
+                "max": high,
+                "step": step,
+                "inputmode": "decimal",
+                "aria-required": str(required).lower(),
+            }
+        ),
     )
 
 

@@ -146,6 +146,10 @@ def _is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
+def _blank_is_zero(raw: Any) -> Any:
+    return 0 if _is_blank(raw) else raw
+
+
 def _quality(parsed: Parsed, name: str, raw: Any) -> None:
     if _is_blank(raw):
         parsed.add(name, _("This score is required."))
@@ -181,8 +185,8 @@ def parse_sca2004(data: dict[str, Any]) -> Parsed:
         _quality(parsed, name, data.get(name))
     for name in SCA_CUPS:
         _whole(parsed, name, data.get(name), 0, CUPS)
-    for name in SCA_DEFECTS:
-        _whole(parsed, name, data.get(name, 0), 0, CUPS)
+    for name in SCA_DEFECTS:  # no defect cups ticked means none
+        _whole(parsed, name, _blank_is_zero(data.get(name)), 0, CUPS)
     taint, fault = parsed.values.get("taint_cups"), parsed.values.get("fault_cups")
     if taint is not None and fault is not None and taint + fault > CUPS:
         parsed.add("fault_cups", _("Taint and fault cups together cannot exceed 5 cups."))
@@ -200,7 +204,7 @@ def parse_cva(data: dict[str, Any]) -> Parsed:
     for name in CVA_AFFECTIVE:
         _whole(parsed, name, data.get(name), CVA_MIN, CVA_MAX)
     for name in CVA_CUPS:
-        _whole(parsed, name, data.get(name, 0), 0, CUPS)
+        _whole(parsed, name, _blank_is_zero(data.get(name)), 0, CUPS)
     intensities: dict[str, int] = {}
     raw_intensities = data.get("intensities") or {}
     if not isinstance(raw_intensities, dict):

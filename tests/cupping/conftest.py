@@ -56,8 +56,15 @@ def submit() -> Any:
     """``submit(grader, lot, protocol="sca2004", **values)`` through the real service."""
     from cupping.services import sheet_submit
 
-    def _submit(grader: Any, lot: Any, protocol: str = scoring.SCA2004, *, independent: bool = True,
-                cupped_on: datetime.date | None = None, **values: Any) -> Any:
+    def _submit(
+        grader: Any,
+        lot: Any,
+        protocol: str = scoring.SCA2004,
+        *,
+        independent: bool = True,
+        cupped_on: datetime.date | None = None,
+        **values: Any,
+    ) -> Any:
         base = sca_values() if protocol == scoring.SCA2004 else cva_values()
         return sheet_submit(
             grader=grader,

@@ -41,7 +41,9 @@ def sca_row(lot, grader_email: str = "", score: str = "7.50", **over: object) ->
         "fault_cups": 0,
         "notes": "",
     }
-    row.update(dict.fromkeys(("fragrance_aroma", "flavor", "aftertaste", "acidity", "body", "balance", "overall"), score))
+    row.update(
+        dict.fromkeys(("fragrance_aroma", "flavor", "aftertaste", "acidity", "body", "balance", "overall"), score)
+    )
     row.update(over)
     return row
 
@@ -56,7 +58,9 @@ def cva_row(lot, grader_email: str = "", h: int = 7, **over: object) -> dict[str
         "non_uniform_cups": 0,
         "defective_cups": 0,
     }
-    row.update(dict.fromkeys(("fragrance", "aroma", "flavor", "aftertaste", "acidity", "sweetness", "mouthfeel", "overall"), h))
+    row.update(
+        dict.fromkeys(("fragrance", "aroma", "flavor", "aftertaste", "acidity", "sweetness", "mouthfeel", "overall"), h)
+    )
     row.update(over)
     return row
 
@@ -133,7 +137,11 @@ def test_a_header_problem_is_reported_on_row_one(q_grader, django_capture_on_com
     job = start(q_grader, "lot,protocol,colour\n1,sca2004,red\n", django_capture_on_commit_callbacks)
     run_cupping_import(str(job.pk))
     job.refresh_from_db()
-    assert {(e["row"], e["column"]) for e in job.result["errors"]} == {(1, "cupped_on"), (1, "independent"), (1, "colour")}
+    assert {(e["row"], e["column"]) for e in job.result["errors"]} == {
+        (1, "cupped_on"),
+        (1, "independent"),
+        (1, "colour"),
+    }
 
 
 def test_running_the_same_import_twice_imports_once(q_grader, producer, django_capture_on_commit_callbacks):
@@ -159,7 +167,9 @@ def test_only_q_graders_start_imports_and_empty_files_are_refused(producer, q_gr
     assert not Job.objects.exists()
 
 
-def test_the_template_csv_imports_cleanly_once_the_lot_is_filled_in(q_grader, producer, django_capture_on_commit_callbacks):
+def test_the_template_csv_imports_cleanly_once_the_lot_is_filled_in(
+    q_grader, producer, django_capture_on_commit_callbacks
+):
     lot = factories.LotFactory(producer=producer)
     text = services.import_template_csv().replace("123,", f"{lot.pk},")
     job = start(q_grader, text, django_capture_on_commit_callbacks)
@@ -167,7 +177,9 @@ def test_the_template_csv_imports_cleanly_once_the_lot_is_filled_in(q_grader, pr
     assert CuppingSheet.objects.count() == 2
 
 
-def test_progress_is_reported_while_rows_are_checked(q_grader, producer, settings, django_capture_on_commit_callbacks, monkeypatch):
+def test_progress_is_reported_while_rows_are_checked(
+    q_grader, producer, settings, django_capture_on_commit_callbacks, monkeypatch
+):
     settings.CUPPING_IMPORT_PROGRESS_EVERY = 2
     lot = factories.LotFactory(producer=producer)
     seen: list[tuple[int, int | None]] = []
@@ -180,8 +192,9 @@ def test_progress_is_reported_while_rows_are_checked(q_grader, producer, setting
     assert seen == [(0, None), (2, 5), (4, 5)]
 
 
-def test_the_progress_endpoint_shows_the_bar_and_the_errors(q_grader, q_grader_client, outsider_client, anon_client,
-                                                           producer, django_capture_on_commit_callbacks):
+def test_the_progress_endpoint_shows_the_bar_and_the_errors(
+    q_grader, q_grader_client, outsider_client, anon_client, producer, django_capture_on_commit_callbacks
+):
     lot = factories.LotFactory(producer=producer)
     job = start(q_grader, make_csv([sca_row(lot, flavor="11")]), django_capture_on_commit_callbacks)
     url = reverse("job_progress", args=[job.pk])

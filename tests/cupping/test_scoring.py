@@ -186,7 +186,11 @@ def test_each_invalid_cva_score_is_refused(values, field, bad):
     assert field in scoring.parse_cva(values | {field: bad}).errors
 
 
-@given(valid_sca(), st.sampled_from(scoring.SCA_CUPS + scoring.CVA_CUPS), st.one_of(st.integers(max_value=-1), st.integers(min_value=6)))
+@given(
+    valid_sca(),
+    st.sampled_from(scoring.SCA_CUPS + scoring.CVA_CUPS),
+    st.one_of(st.integers(max_value=-1), st.integers(min_value=6)),
+)
 def test_each_invalid_cup_count_is_refused(values, field, bad):
     if field in scoring.SCA_CUPS:
         assert field in scoring.parse_sca2004(values | {field: bad}).errors
@@ -198,7 +202,9 @@ def test_each_invalid_cup_count_is_refused(values, field, bad):
 
 
 def test_full_defects_floor_per_type_with_the_sca_table():
-    per_type = scoring.full_defects({"full_black": 2, "severe_insect_damage": 9, "partial_sour": 7, "slight_insect_damage": 19})
+    per_type = scoring.full_defects(
+        {"full_black": 2, "severe_insect_damage": 9, "partial_sour": 7, "slight_insect_damage": 19}
+    )
     assert per_type["full_black"] == 2
     assert per_type["severe_insect_damage"] == 1
     assert per_type["partial_sour"] == 2

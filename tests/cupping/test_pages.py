@@ -41,9 +41,7 @@ def test_pages_open_for_their_role_and_refuse_the_outsider_and_anonymous(
 
 
 def sca_post(lot, **over: str) -> dict[str, str]:
-    data = {
-        name: "7.50" for name in ("fragrance_aroma", "flavor", "aftertaste", "acidity", "body", "balance", "overall")
-    }
+    data = dict.fromkeys(("fragrance_aroma", "flavor", "aftertaste", "acidity", "body", "balance", "overall"), "7.50")
     data.update(
         lot=str(lot.pk),
         cupped_on=yesterday().isoformat(),
@@ -83,9 +81,9 @@ def test_the_form_shows_each_field_error_and_saves_nothing(q_grader_client, lot)
 
 
 def test_a_grader_enters_a_cva_sheet_with_the_descriptive_part(q_grader_client, lot):
-    data = {
-        n: "6" for n in ("fragrance", "aroma", "flavor", "aftertaste", "acidity", "sweetness", "mouthfeel", "overall")
-    }
+    data = dict.fromkeys(
+        ("fragrance", "aroma", "flavor", "aftertaste", "acidity", "sweetness", "mouthfeel", "overall"), "6"
+    )
     data.update(
         lot=str(lot.pk),
         cupped_on=yesterday().isoformat(),

@@ -17,7 +17,7 @@ from core.errors import Conflict
 from core.models import AuditEvent
 from core.signals import evidence_changed
 from cupping import services
-from cupping.models import CuppingRequest, CuppingSheet, LotScore
+from cupping.models import CuppingSheet, LotScore
 from tests import factories
 from tests.cupping.conftest import yesterday
 
@@ -234,7 +234,7 @@ def run_concurrently(fns):
         try:
             barrier.wait()
             results[i] = ("ok", fn())
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             results[i] = ("err", type(e).__name__)
         finally:
             connection.close()

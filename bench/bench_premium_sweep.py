@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import case, median, setup_django  # noqa: E402
+from bench.common import case, median, setup_django
 
 NAME = "premium_sweep"
 PREFIX = "BENCH-PS-"
@@ -115,7 +115,7 @@ UPDATE lots_lot AS l SET premium_ratio = ROUND(ROUND(
 FROM lots_farm f, rates r, base b
 WHERE f.id = l.farm_id AND r.currency = l.currency
     AND b.origin = UPPER(f.country) AND b.hy = l.harvest_year
-    AND l.status IN ('listed', 'reserved', 'sold_out')"""  # noqa: S608 - constants only
+    AND l.status IN ('listed', 'reserved', 'sold_out')"""
     return sql, params
 
 

@@ -404,7 +404,12 @@ def claim_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            claim = services.claim_resolve(claim=claim, by=request.user, **form.cleaned_data)
+            claim = services.claim_resolve(
+                claim=claim,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["resolution"],
+            )
         except ValidationError as e:
             forms.apply_service_errors(form, e)
         except Conflict as e:

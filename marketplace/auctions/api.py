@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -29,11 +29,23 @@ CreatorPermission = role_permission(write=("producer", "moderator"))
 BidderPermission = role_permission(write=("roaster",))
 
 
+def _check_paging(request: Request) -> None:
+    """Refuse malformed paging parameters (DRF's paginator silently ignores them)."""
+    errors = {}
+    for name in ("page", "page_size"):
+        values = request.query_params.getlist(name)
+        if len(values) > 1 or any(not v.isdigit() or int(v) < 1 for v in values):
+            errors[name] = ["A single positive whole number."]
+    if errors:
+        raise ValidationError(errors)
+
+
 class AuctionViewSet(viewsets.GenericViewSet):
     """Auctions of listed lots. Anyone may read; producers and moderators create; roasters bid."""
 
     serializer_class = AuctionSerializer
-    permission_classes = [CreatorPermission]
+    # IsAuthenticatedOrReadOnly first also tells the schema that reads need no credentials.
+    permission_classes = [IsAuthenticatedOrReadOnly, CreatorPermission]
 
     def get_queryset(self) -> QuerySet[Auction]:
         if getattr(self, "swagger_fake_view", False):
@@ -44,7 +56,7 @@ class AuctionViewSet(viewsets.GenericViewSet):
 
     def get_permissions(self) -> list[Any]:
         if self.action == "bids" and self.request.method == "POST":
-            return [BidderPermission()]
+            return [IsAuthenticated(), BidderPermission()]
         if self.action == "bids":
             return [IsAuthenticated()]
         return super().get_permissions()
@@ -63,6 +75,7 @@ class AuctionViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: AuctionSerializer(many=True)})
     def list(self, request: Request) -> Response:
+        _check_paging(request)
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None
         return self.get_paginated_response(AuctionSerializer(self._data(list(page)), many=True).data)
@@ -122,6 +135,7 @@ class AuctionViewSet(viewsets.GenericViewSet):
     def bids(self, request: Request, pk: str | None = None) -> Response:
         auction = self.get_object()
         if request.method == "GET":
+            _check_paging(request)
             rows = []
             for item in auction.items.all():
                 rows.extend({**vars(row), "lot": item.pk} for row in selectors.bid_history(item, request.user))

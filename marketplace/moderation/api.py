@@ -8,12 +8,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import idempotent, role_permission
+from core.api import Pagination, idempotent, role_permission
 from lots.models import Lot
 from marketplace.moderation import selectors, services
 from marketplace.moderation.models import ClaimStatus, MicroLotClaim
@@ -84,12 +84,23 @@ class ClaimReplyApi(APIView):
         return _claim_response(request, claim.pk, status.HTTP_201_CREATED)
 
 
+class StrictPagination(Pagination):
+    """The shared pagination, but a malformed ``page_size`` is a 400 rather than silently ignored."""
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param or "page_size")
+        if raw is not None and not (raw.isdigit() and int(raw) > 0):
+            raise exceptions.ValidationError({"page_size": ["A positive whole number."]})
+        return super().get_page_size(request)
+
+
 @extend_schema(
     parameters=[OpenApiParameter("status", str, enum=ClaimStatus.values, required=False)],
     summary="Claims: every claim for moderators (waiting ones riskiest first), your own for producers",
 )
 class ClaimListApi(generics.ListAPIView):
     serializer_class = ClaimListSerializer
+    pagination_class = StrictPagination
     permission_classes = [role_permission(write=(), read=("producer", "moderator"))]
 
     def get_queryset(self) -> QuerySet[MicroLotClaim]:
@@ -97,6 +108,8 @@ class ClaimListApi(generics.ListAPIView):
             return MicroLotClaim.objects.none()
         qs = selectors.claims_visible_to(self.request.user)
         wanted: Any = self.request.query_params.get("status")
-        if wanted in ClaimStatus.values:
+        if wanted is not None:
+            if wanted not in ClaimStatus.values:
+                raise exceptions.ValidationError({"status": [f"One of: {', '.join(ClaimStatus.values)}."]})
             qs = qs.filter(status=wanted)
         return qs.order_by("status", "-fail_count", "-warn_count", "waiting_since", "pk")

@@ -17,7 +17,7 @@ PLAN = [
 ]
 
 REASONS = {
-    "approve": "Independent score, separated custody chain and plausible yield: verified.",
+    "approve": "Reviewed every hallmark against the evidence and the producer's answers: verified.",
     "request_evidence": "Please add a plot photo and the green-grading report.",
 }
 

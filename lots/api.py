@@ -14,11 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import role_permission
+from core.api import Pagination, role_permission
 from lots import selectors, services
 from lots.forms import CatalogueFilterForm
 from lots.models import CustodyEvent, Farm, Lot, LotPhoto, Plot
@@ -42,6 +42,16 @@ ProducerWrites = role_permission(write=("producer",))
 ProducerOrModeratorWrites = role_permission(write=("producer", "moderator"))
 
 
+class StrictPagination(Pagination):
+    """Like the project's pagination, but a malformed page_size is a 400, not silently the default."""
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
+            raise exceptions.ValidationError({self.page_size_query_param: ["Must be one positive whole number."]})
+        return super().get_page_size(request)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Your farms (moderators: all farms)"),
     create=extend_schema(summary="Register a farm"),
@@ -55,6 +65,7 @@ class FarmViewSet(
 ):
     serializer_class = FarmSerializer
     permission_classes = [IsAuthenticated, OwnerOnly]
+    pagination_class = StrictPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Farm]:
@@ -82,6 +93,7 @@ class PlotViewSet(
 ):
     serializer_class = PlotSerializer
     permission_classes = [IsAuthenticated, OwnerOnly]
+    pagination_class = StrictPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Plot]:
@@ -111,6 +123,25 @@ class PlotViewSet(
         )
 
 
+BOOLEAN_VALUES = {"true", "false", "True", "False", "1", "0"}
+PUBLIC_STATUS_VALUES = {"listed", "reserved", "sold_out"}
+
+
+def _strict_query(params: Any) -> None:
+    """The HTML form is forgiving (a checkbox is "on"); the API says exactly what it accepts."""
+    errors: dict[str, list[str]] = {}
+    for name in ("verified", "mine"):
+        if any(v not in BOOLEAN_VALUES for v in params.getlist(name)):
+            errors[name] = ["Must be true or false."]
+    if any(v not in PUBLIC_STATUS_VALUES for v in params.getlist("status")):
+        errors["status"] = ["Must be listed, reserved or sold_out."]
+    for name in ("verified", "mine", "status"):
+        if len(params.getlist(name)) > 1:
+            errors[name] = ["Give this parameter once."]
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
 def _catalogue_parameters() -> list[OpenApiParameter]:
     params = []
     for name, field in CatalogueFilterForm.base_fields.items():
@@ -135,8 +166,9 @@ def _catalogue_parameters() -> list[OpenApiParameter]:
 )
 class LotViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LotSerializer
-    permission_classes = [ProducerWrites]
+    permission_classes = [IsAuthenticatedOrReadOnly, ProducerWrites]
     filter_backends: list[Any] = []
+    pagination_class = StrictPagination
 
     def get_queryset(self) -> QuerySet[Lot]:
         if getattr(self, "swagger_fake_view", False):
@@ -146,6 +178,7 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return base.filter(pk__in=selectors.visible_lots(user).values("pk")).order_by("-id")
         params = self.request.query_params
+        _strict_query(params)
         if params.get("mine") in ("1", "true", "True") and user.is_authenticated:
             return base.filter(producer=user).order_by("-updated_at", "-id")
         form = CatalogueFilterForm(params)
@@ -216,7 +249,7 @@ class LotPhotosView(generics.ListCreateAPIView):
     """GET the lot's photos; POST one photo as multipart/form-data (its own upload view)."""
 
     parser_classes = [MultiPartParser]
-    permission_classes = [ProducerWrites]
+    permission_classes = [IsAuthenticatedOrReadOnly, ProducerWrites]
     pagination_class = None
 
     def get_serializer_class(self) -> Any:
@@ -254,7 +287,7 @@ class LotPhotosView(generics.ListCreateAPIView):
 
 
 class LotPhotoDetailView(generics.RetrieveDestroyAPIView):
-    permission_classes = [ProducerWrites]
+    permission_classes = [IsAuthenticatedOrReadOnly, ProducerWrites]
 
     def get_serializer_class(self) -> Any:
         return LotPhotoSerializer
@@ -274,7 +307,8 @@ class LotCustodyEventsView(generics.ListCreateAPIView):
 
     serializer_class = CustodyEventSerializer
     parser_classes = [JSONParser, MultiPartParser]
-    permission_classes = [ProducerWrites]
+    pagination_class = StrictPagination
+    permission_classes = [IsAuthenticatedOrReadOnly, ProducerWrites]
 
     def get_queryset(self) -> QuerySet[CustodyEvent]:
         if getattr(self, "swagger_fake_view", False):

@@ -73,6 +73,10 @@ class LotSerializer(serializers.ModelSerializer):
     price_unit = serializers.ChoiceField(choices=PriceUnit.choices)
     price_usd_per_lb = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True, allow_null=True)
     available_kg = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    # Optional choices are "" when unset: say so in the schema.
+    honey_colour = serializers.ChoiceField(choices=HoneyColour.choices, allow_blank=True, read_only=True)
+    drying_method = serializers.ChoiceField(choices=DryingMethod.choices, allow_blank=True, read_only=True)
+    packaging = serializers.ChoiceField(choices=Packaging.choices, allow_blank=True, read_only=True)
     tags = serializers.SerializerMethodField()
     verified = serializers.SerializerMethodField()
     variety = serializers.SerializerMethodField()

@@ -22,16 +22,38 @@ def shelf(producer, second_producer):
     pa = FarmFactory(producer=second_producer, country="PA", region="Chiriquí", name="Ramírez")
     pink = VarietyFactory(name="Pink Bourbon")
     lots = {
-        "gesha": LotFactory(producer=producer, farm=co, name="Huila Gesha", weight_kg=Decimal("320"),
-                            price_usd_per_kg=Decimal("30"), official_score=Decimal("89.5"),
-                            premium_ratio=Decimal("3.2"), story="jasmine bergamot"),
-        "pink": LotFactory(producer=producer, farm=co, name="Pink natural", variety=pink, process="natural",
-                           weight_kg=Decimal("45"), price_usd_per_kg=Decimal("48"), official_score=Decimal("91"),
-                           premium_ratio=Decimal("6.1"), verified_badge="nano"),
-        "big": LotFactory(producer=producer, farm=co, name="Huila regular", weight_kg=Decimal("2000"),
-                          price_usd_per_kg=Decimal("8")),
-        "panama": LotFactory(producer=second_producer, farm=pa, name="Chiriquí Geisha",
-                             price_usd_per_kg=Decimal("120"), official_score=Decimal("93")),
+        "gesha": LotFactory(
+            producer=producer,
+            farm=co,
+            name="Huila Gesha",
+            weight_kg=Decimal("320"),
+            price_usd_per_kg=Decimal("30"),
+            official_score=Decimal("89.5"),
+            premium_ratio=Decimal("3.2"),
+            story="jasmine bergamot",
+        ),
+        "pink": LotFactory(
+            producer=producer,
+            farm=co,
+            name="Pink natural",
+            variety=pink,
+            process="natural",
+            weight_kg=Decimal("45"),
+            price_usd_per_kg=Decimal("48"),
+            official_score=Decimal("91"),
+            premium_ratio=Decimal("6.1"),
+            verified_badge="nano",
+        ),
+        "big": LotFactory(
+            producer=producer, farm=co, name="Huila regular", weight_kg=Decimal("2000"), price_usd_per_kg=Decimal("8")
+        ),
+        "panama": LotFactory(
+            producer=second_producer,
+            farm=pa,
+            name="Chiriquí Geisha",
+            price_usd_per_kg=Decimal("120"),
+            official_score=Decimal("93"),
+        ),
         "eur": LotFactory(producer=second_producer, farm=pa, name="Euro lot", price_usd_per_kg=None),
         "draft": LotFactory(producer=producer, farm=co, name="Secret draft", status="draft"),
     }
@@ -181,6 +203,6 @@ def test_offer_list_never_contains_drafts(client, shelf):
 
 
 def test_offer_list_cells_cannot_start_a_spreadsheet_formula(client, producer):
-    LotFactory(producer=producer, name="=HYPERLINK(\"http://evil\")")
+    LotFactory(producer=producer, name='=HYPERLINK("http://evil")')
     [row] = read_csv(client.get(reverse("lots:catalogue_csv")))
     assert row["name"].startswith("'=")

@@ -96,8 +96,17 @@ def test_events_cannot_be_edited_or_deleted_through_the_orm(chain):
 
 
 def test_a_correction_is_a_new_event_pointing_at_the_old_one(chain, producer):
-    fix = add(chain[0].lot, producer, stage="drying", state_in="parchment", state_out="parchment",
-              w_in="400", w_out="335", corrects=chain[2], notes="scale re-calibrated")
+    fix = add(
+        chain[0].lot,
+        producer,
+        stage="drying",
+        state_in="parchment",
+        state_out="parchment",
+        w_in="400",
+        w_out="335",
+        corrects=chain[2],
+        notes="scale re-calibrated",
+    )
     assert fix.seq == 4 and fix.corrects_id == chain[2].pk
     assert CustodyEvent.objects.get(pk=chain[2].pk).weight_out_kg == Decimal("330.00")
     assert services.custody_verify(fix.lot).ok
@@ -140,8 +149,15 @@ def test_bad_event_data_is_refused_per_field(draft, producer, field, value):
 def test_future_dates_are_refused(draft, producer):
     with pytest.raises(ValidationError) as exc:
         services.custody_event_add(
-            lot=draft, by=producer, stage="harvest", occurred_on=datetime.date(2099, 1, 1), state_in="cherry",
-            state_out="cherry", weight_in_kg=Decimal(1), weight_out_kg=Decimal(1), separated=True,
+            lot=draft,
+            by=producer,
+            stage="harvest",
+            occurred_on=datetime.date(2099, 1, 1),
+            state_in="cherry",
+            state_out="cherry",
+            weight_in_kg=Decimal(1),
+            weight_out_kg=Decimal(1),
+            separated=True,
         )
     assert "occurred_on" in exc.value.message_dict
 

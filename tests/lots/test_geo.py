@@ -37,7 +37,7 @@ def test_a_multipolygon_is_accepted():
 
 def test_an_open_ring_is_refused():
     with pytest.raises(ValidationError) as exc:
-        validate_geometry({"type": "Polygon", "coordinates": [SQUARE[:-1] + [[-75.9, 1.9]]]}, Decimal("11"))
+        validate_geometry({"type": "Polygon", "coordinates": [[*SQUARE[:-1], [-75.9, 1.9]]]}, Decimal("11"))
     assert "not closed" in message(exc)
 
 

@@ -127,8 +127,15 @@ def test_custody_form_records_an_event_with_a_document(producer_client, draft):
 def evidence_lot(draft, producer, no_broker):
     services.photos_add(lot=draft, by=producer, uploads=[services.PhotoUpload(data=jpeg_bytes(), kind="plot")])
     services.custody_event_add(
-        lot=draft, by=producer, stage="harvest", occurred_on=datetime.date(2025, 10, 5), state_in="cherry",
-        state_out="cherry", weight_in_kg=Decimal(1800), weight_out_kg=Decimal(1800), separated=True,
+        lot=draft,
+        by=producer,
+        stage="harvest",
+        occurred_on=datetime.date(2025, 10, 5),
+        state_in="cherry",
+        state_out="cherry",
+        weight_in_kg=Decimal(1800),
+        weight_out_kg=Decimal(1800),
+        separated=True,
         documents=[services.DocumentUpload(name="ticket.pdf", data=PDF)],
     )
     return draft
@@ -169,7 +176,10 @@ def test_lot_page_renders_sections_other_apps_register(client, draft, producer):
     registry.lot_sections.append(section)
     try:
         original = engine.template_loaders
-        engine.__dict__["template_loaders"] = [Loader(engine, {"lots/tests/section.html": "<p>{{ section.word }}</p>"}), *original]
+        engine.__dict__["template_loaders"] = [
+            Loader(engine, {"lots/tests/section.html": "<p>{{ section.word }}</p>"}),
+            *original,
+        ]
         page = client.get(reverse("lots:detail", args=[draft.pk])).content.decode()
     finally:
         registry.lot_sections.remove(section)
@@ -215,9 +225,7 @@ def test_moderator_sees_drafts(moderator_client, draft):
     assert moderator_client.get(reverse("lots:detail", args=[draft.pk])).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "name", ["lots:edit", "lots:photos", "lots:custody_add"]
-)
+@pytest.mark.parametrize("name", ["lots:edit", "lots:photos", "lots:custody_add"])
 def test_second_producer_and_outsider_cannot_open_my_lot_forms(second_producer_client, outsider_client, draft, name):
     url = reverse(name, args=[draft.pk])
     assert second_producer_client.get(url).status_code == 404

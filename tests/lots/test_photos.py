@@ -19,6 +19,7 @@ def upload(lot, by, data, kind="plot"):
 
 def png_bomb(width: int = 8000, height: int = 8000) -> bytes:
     """A tiny PNG that claims a huge canvas: the header alone must refuse it."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 

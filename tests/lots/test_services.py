@@ -49,7 +49,9 @@ def test_producer_registers_a_farm_and_a_point_plot(producer):
 def test_a_point_plot_above_four_hectares_is_refused_and_nothing_is_saved(farm, producer):
     with pytest.raises(ValidationError) as exc:
         services.plot_create(
-            farm=farm, by=producer, data={"name": "Big", "area_ha": "12", "geometry": {"type": "Point", "coordinates": [1, 1]}}
+            farm=farm,
+            by=producer,
+            data={"name": "Big", "area_ha": "12", "geometry": {"type": "Point", "coordinates": [1, 1]}},
         )
     assert "geometry" in exc.value.message_dict
     assert not farm.plots.filter(name="Big").exists()
@@ -135,7 +137,14 @@ def test_unknown_exchange_rate_leaves_usd_price_empty_until_a_rate_arrives(produ
 
 @pytest.mark.parametrize(
     ("weight", "classification"),
-    [("49.99", "nano"), ("50", "small"), ("99.99", "small"), ("100", "micro"), ("1000", "micro"), ("1000.01", "regular")],
+    [
+        ("49.99", "nano"),
+        ("50", "small"),
+        ("99.99", "small"),
+        ("100", "micro"),
+        ("1000", "micro"),
+        ("1000.01", "regular"),
+    ],
 )
 def test_classification_follows_the_green_weight(producer, weight, classification):
     lot = services.lot_create(producer=producer, data=lot_data(weight_kg=Decimal(weight), code=f"W{weight}"))
@@ -205,7 +214,10 @@ def test_group_lot_names_its_members(producer):
 
 def test_update_with_current_version_changes_the_lot_and_signals_evidence(draft, producer, evidence):
     lot = services.lot_update(
-        lot=draft, by=producer, data={"weight_kg": Decimal("40"), "price": Decimal("45")}, expected_version=draft.version
+        lot=draft,
+        by=producer,
+        data={"weight_kg": Decimal("40"), "price": Decimal("45")},
+        expected_version=draft.version,
     )
     assert lot.version == draft.version + 1
     assert lot.classification == "nano"
@@ -231,8 +243,9 @@ def test_origin_and_process_changes_signal_evidence(draft, producer, evidence, f
 
     other = PlotFactory(farm=farm, name="Other")
     services.lot_update(
-        lot=draft, by=producer, data={"plots": [other], "process": "natural", "harvest_year": 2025,
-                                      "harvest_start": datetime.date(2025, 9, 1)},
+        lot=draft,
+        by=producer,
+        data={"plots": [other], "process": "natural", "harvest_year": 2025, "harvest_start": datetime.date(2025, 9, 1)},
         expected_version=draft.version,
     )
     assert {kind for _id, kind in evidence} == {"origin", "process", "harvest_year"}

@@ -14,6 +14,7 @@ class LotsConfig(AppConfig):
         overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
         overrides.setdefault("CoffeeStateEnum", "lots.models.CoffeeState")
         overrides.setdefault("LotStatusEnum", "lots.models.LotStatus")
+        overrides.setdefault("PhotoKindEnum", "lots.models.PhotoKind")
         from core.registry import NavItem, Panel, register_nav, register_panel
         from lots.views import dashboard_panel
 

@@ -1,8 +1,28 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from marketplace.payments.models import Payment, PaymentKind, PayoutEntry, Refund, SubjectKind
+
+
+def _inline_enum(choices: type[models.TextChoices]) -> type[serializers.ChoiceField]:
+    """A choice field whose enum stays inline in the schema: "kind" names other apps' enums too,
+    and drf-spectacular would otherwise name the shared component after the field and collide."""
+
+    @extend_schema_field({"oneOf": [{"type": "string", "enum": list(choices.values)}]})
+    class Field(serializers.ChoiceField):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(choices=choices.choices, **kwargs)
+
+    Field.__name__ = f"{choices.__name__}Field"
+    return Field
+
+
+PaymentKindField = _inline_enum(PaymentKind)
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -14,6 +34,7 @@ class RefundSerializer(serializers.ModelSerializer):
 
 class PaymentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    kind = PaymentKindField(read_only=True)
     lot = serializers.IntegerField(source="lot_id", read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
     checkout_url = serializers.SerializerMethodField()
@@ -52,7 +73,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 class PaymentOpenSerializer(serializers.Serializer):
     subject_kind = serializers.ChoiceField(choices=SubjectKind.choices)
     subject_id = serializers.IntegerField(min_value=1, max_value=2**62)
-    kind = serializers.ChoiceField(choices=PaymentKind.choices, required=False)
+    kind = PaymentKindField(required=False)
 
 
 class PaymentConfirmSerializer(serializers.Serializer):

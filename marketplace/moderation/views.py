@@ -135,6 +135,10 @@ def claim_reply(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_recompute(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim_for(request, pk)
     services.claim_recompute(claim_id=claim.pk)
+    if getattr(request, "htmx", False):
+        claim = _claim_for(request, pk)
+        context = {"claim": claim, "hallmarks": selectors.ordered_hallmarks(claim)}
+        return render(request, "moderation/partials/hallmarks_panel.html", context)
     messages.success(request, _("Hallmarks recomputed."))
     return redirect("moderation:claim", pk=claim.pk)
 

@@ -170,3 +170,53 @@ def test_nav_links_by_role(producer_client, moderator_client, roaster_client):
     assert reverse("moderation:queue") in moderator_client.get("/").content.decode()
     body = roaster_client.get("/").content.decode()
     assert reverse("moderation:queue") not in body and reverse("moderation:my_claims") not in body
+
+
+def test_recompute_answers_htmx_with_the_hallmarks_panel_only(moderator_client, claim, lot):
+    from lots.models import CustodyEvent
+
+    CustodyEvent.objects.filter(lot=lot, seq=2).update(separated=False)  # tampering, seen on recompute
+    url = reverse("moderation:recompute", args=[claim.pk])
+    response = moderator_client.post(url, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<section class="card" id="hallmarks-panel">')
+    assert 'id="hallmark-integrity" data-result="fail"' in body and "<html" not in body
+    assert moderator_client.post(url).status_code == 302
+
+
+def test_non_moderators_cannot_recompute(producer_client, outsider_client, claim):
+    for client in (producer_client, outsider_client):
+        assert client.post(reverse("moderation:recompute", args=[claim.pk])).status_code == 403
+
+
+def test_the_queue_speaks_spanish(moderator_client, claim):
+    moderator_client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+    body = moderator_client.get(reverse("moderation:queue")).content.decode()
+    assert "Solicitudes de microlote en espera" in body
+
+
+def test_the_admin_lists_claims_read_only(claim):
+    from django.test import Client
+
+    admin = factories.ModeratorFactory(is_superuser=True)
+    client = Client()
+    client.force_login(admin, backend="accounts.backends.EmailBackend")
+    assert client.get("/admin/moderation/microlotclaim/").status_code == 200
+    assert client.get(f"/admin/moderation/microlotclaim/{claim.pk}/change/").status_code == 200
+    assert client.get("/admin/moderation/microlotclaim/add/").status_code == 403
+
+
+def test_a_real_photo_upload_reopens_an_approved_claim(claim, moderator, lot):
+    import io
+
+    from PIL import Image
+
+    from lots.services import PhotoUpload, photos_add
+
+    services.claim_decide(claim=claim, by=moderator, decision="approve", reason="Every hallmark passes.")
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(buf, "JPEG")
+    photos_add(lot=lot, by=lot.producer, uploads=[PhotoUpload(data=buf.getvalue(), kind="plot")])
+    claim.refresh_from_db()
+    assert claim.status == "pending" and Lot.objects.get(pk=lot.pk).verified_badge == ""
+    assert claim.evidence_changes.get().kind == "photo"

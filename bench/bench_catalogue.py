@@ -168,5 +168,6 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     for c in run(quick="--quick" in sys.argv):
         print(
-            f"{c['case']}: {c['value'] * 1000:.2f} ms (floor {c['floor'] * 1000:.2f} ms, ratio {c['ratio']:.2f}) {c['notes']}"
+            f"{c['case']}: {c['value'] * 1000:.2f} ms (floor {c['floor'] * 1000:.2f} ms, "
+            f"ratio {c['ratio']:.2f}) {c['notes']}"
         )

@@ -11,15 +11,22 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import idempotent, role_permission
+from core.api import Pagination, idempotent, role_permission
 from marketplace.negotiation import selectors, services
 from marketplace.negotiation import serializers as s
-from marketplace.negotiation.models import Negotiation, Order, SampleRequest
+from marketplace.negotiation.models import (
+    Negotiation,
+    NegotiationStatus,
+    Order,
+    OrderStatus,
+    SampleRequest,
+    SampleStatus,
+)
 
 PARTIES = ("producer", "roaster")
 READERS = ("producer", "roaster", "moderator")
@@ -33,12 +40,40 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+class StrictPagination(Pagination):
+    """The shared pagination, but a malformed ``page_size`` is an error rather than ignored."""
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                if int(raw) < 1:
+                    raise ValueError
+            except ValueError:
+                raise exceptions.ValidationError({"page_size": ["A positive whole number."]}) from None
+        return super().get_page_size(request)
+
+
+def status_filter(choices: Any) -> OpenApiParameter:
+    return OpenApiParameter(name="status", type=str, enum=[c[0] for c in choices], required=False)
+
+
+def filter_status(qs: QuerySet[Any], request: Request, choices: Any) -> QuerySet[Any]:
+    value = request.query_params.get("status")
+    if value is None:
+        return qs
+    if value not in {c[0] for c in choices}:
+        raise exceptions.ValidationError({"status": ["Unknown status."]})
+    return qs.filter(status=value)
+
+
 class _ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [role_permission(write=PARTIES, read=READERS)]
+    pagination_class = StrictPagination
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Sample requests you are a party to"),
+    list=extend_schema(summary="Sample requests you are a party to", parameters=[status_filter(SampleStatus.choices)]),
     retrieve=extend_schema(summary="One sample request"),
 )
 class SampleViewSet(_ScopedViewSet):
@@ -48,8 +83,7 @@ class SampleViewSet(_ScopedViewSet):
         if getattr(self, "swagger_fake_view", False):
             return SampleRequest.objects.none()
         qs = selectors.samples_visible_to(self.request.user)
-        status_ = self.request.query_params.get("status")
-        return qs.filter(status=status_) if status_ else qs
+        return filter_status(qs, self.request, SampleStatus.choices) if self.action == "list" else qs
 
     def _out(self, sample: SampleRequest, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.SampleSerializer(sample).data, status=code)
@@ -126,7 +160,9 @@ class SampleViewSet(_ScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Negotiations you are a party to"),
+    list=extend_schema(
+        summary="Negotiations you are a party to", parameters=[status_filter(NegotiationStatus.choices)]
+    ),
     retrieve=extend_schema(summary="One negotiation with its whole thread"),
 )
 class NegotiationViewSet(_ScopedViewSet):
@@ -138,8 +174,7 @@ class NegotiationViewSet(_ScopedViewSet):
         qs = selectors.negotiations_visible_to(self.request.user)
         if self.action == "retrieve" or self.action == "list":
             qs = qs.prefetch_related("events__actor", "events__offer__by", "current_offer__by")
-        status_ = self.request.query_params.get("status")
-        return qs.filter(status=status_) if status_ else qs
+        return filter_status(qs, self.request, NegotiationStatus.choices) if self.action == "list" else qs
 
     def _out(self, negotiation: Negotiation, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.negotiation_for(user=self.request.user, pk=negotiation.pk)
@@ -211,7 +246,9 @@ class NegotiationViewSet(_ScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Orders (contracts) you are a party to"),
+    list=extend_schema(
+        summary="Orders (contracts) you are a party to", parameters=[status_filter(OrderStatus.choices)]
+    ),
     retrieve=extend_schema(summary="One order with its events and claims"),
 )
 class OrderViewSet(_ScopedViewSet):
@@ -221,8 +258,7 @@ class OrderViewSet(_ScopedViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Order.objects.none()
         qs = selectors.orders_visible_to(self.request.user).prefetch_related("events__actor", "claims")
-        status_ = self.request.query_params.get("status")
-        return qs.filter(status=status_) if status_ else qs
+        return filter_status(qs, self.request, OrderStatus.choices) if self.action == "list" else qs
 
     def _out(self, order: Order, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.order_for(user=self.request.user, pk=order.pk)

@@ -1,0 +1,88 @@
+"""Browser journey in Chromium: a roaster requests a sample and offers, the producer counters with
+htmx, the roaster accepts, and both see the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from marketplace.negotiation.models import Negotiation, Order, SampleRequest
+from tests.e2e.conftest import open_menu
+from tests.factories import LotFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_sample_offer_counter_accept_and_both_see_the_contract(
+    live_server: Any,
+    browser: Any,
+    browser_context_args: dict[str, Any],
+    browser_login: Any,
+    producer: Any,
+    roaster: Any,
+) -> None:
+    contexts = [browser.new_context(**browser_context_args) for _ in range(2)]
+    try:
+        journey(live_server, contexts[0].new_page(), contexts[1].new_page(), browser_login, producer, roaster)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def journey(
+    live_server: Any, roaster_page: Any, producer_page: Any, browser_login: Any, producer: Any, roaster: Any
+) -> None:
+    lot = LotFactory(producer=producer, name="Gesha Lavado Alto")
+    browser_login(roaster_page, roaster)
+    browser_login(producer_page, producer)
+
+    # The roaster asks for a sample …
+    roaster_page.goto(f"{live_server.url}/trade/lots/{lot.pk}/sample/")
+    roaster_page.select_option("select[name=kind]", "offer")
+    roaster_page.fill("input[name=grams]", "250")
+    roaster_page.click("#send-sample-request")
+    roaster_page.wait_for_selector("#sample-status")
+    assert SampleRequest.objects.get().grams == 250
+
+    # … and makes an offer from the sample page.
+    roaster_page.click("text=Make an offer")
+    roaster_page.fill("input[name=quantity_kg]", "100")
+    roaster_page.fill("input[name=price]", "27.00")
+    roaster_page.fill("input[name=shipment_window]", "March 2027")
+    roaster_page.click("#send-offer")
+    roaster_page.wait_for_selector("#turn")
+    assert "Waiting for the other party" in roaster_page.inner_text("#turn")
+    negotiation = Negotiation.objects.get()
+
+    # The producer finds it under Trade and counters; htmx swaps the thread in place.
+    producer_page.goto(f"{live_server.url}/")
+    open_menu(producer_page)
+    producer_page.click("nav >> text=Trade")
+    producer_page.click(f"#negotiations >> text={lot.name}")
+    producer_page.wait_for_selector("#accept")
+    producer_page.click("#counter-toggle")
+    producer_page.fill("#thread input[name=price]", "29.50")
+    producer_page.click("#send-counter")
+    producer_page.wait_for_selector("#turn:has-text('Waiting for the other party')")
+    assert "29.5000 USD/kg" in producer_page.inner_text("#events")
+    assert "13.3810 USD/lb" in producer_page.inner_text("#events")
+    negotiation.refresh_from_db()
+    assert negotiation.turn == "buyer" and negotiation.current_offer.seq == 2
+
+    # The roaster accepts the counter and lands on the contract.
+    roaster_page.reload()
+    roaster_page.click("#accept")
+    roaster_page.wait_for_selector("#contract")
+    order = Order.objects.get()
+    assert roaster_page.url.endswith(f"/trade/orders/{order.pk}/")
+    assert "2950.00 USD" in roaster_page.inner_text("#contract-total")
+    assert "147.50 USD" in roaster_page.inner_text("#contract-fee")
+    assert "Awaiting payment" in roaster_page.inner_text("#order-status")
+
+    # The producer sees the same contract, linked from the thread.
+    producer_page.goto(f"{live_server.url}/trade/negotiations/{negotiation.pk}/")
+    producer_page.click("#contract-link")
+    producer_page.wait_for_selector("#contract")
+    assert order.number in producer_page.inner_text("h1")
+    assert "2802.50 USD" in producer_page.inner_text("#contract-producer-receives")

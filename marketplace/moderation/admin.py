@@ -21,25 +21,25 @@ class ReadOnlyInline(admin.TabularInline):
 
 class HallmarkInline(ReadOnlyInline):
     model = HallmarkResult
-    fields = ["key", "result", "reason", "computed_at"]
+    fields = ("key", "result", "reason", "computed_at")
     readonly_fields = fields
 
 
 class DecisionInline(ReadOnlyInline):
     model = ClaimDecision
-    fields = ["created_at", "moderator", "decision", "reason", "from_status", "evidence_version"]
+    fields = ("created_at", "moderator", "decision", "reason", "from_status", "evidence_version")
     readonly_fields = fields
 
 
 class ReplyInline(ReadOnlyInline):
     model = ClaimReply
-    fields = ["created_at", "author", "note"]
+    fields = ("created_at", "author", "note")
     readonly_fields = fields
 
 
 class ChangeInline(ReadOnlyInline):
     model = EvidenceChange
-    fields = ["created_at", "kind", "detail", "actor", "reopened", "evidence_version"]
+    fields = ("created_at", "kind", "detail", "actor", "reopened", "evidence_version")
     readonly_fields = fields
 
 

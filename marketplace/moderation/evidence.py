@@ -16,7 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Prefetch
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from lots.models import CustodyEvent, Lot, LotPhoto, Plot
@@ -26,7 +26,7 @@ from marketplace.moderation.hallmarks import CustodyStep, Evidence, PlotEvidence
 GENESIS = "0" * 64
 
 
-def optional_model(label: str) -> type[Model] | None:
+def optional_model(label: str) -> Any:
     """A model of another app, or None while that app does not define it yet."""
     try:
         return apps.get_model(label)
@@ -47,11 +47,9 @@ def verify_chain(lot_id: int, events: list[CustodyEvent]) -> ChainCheck:
     try:
         from lots.services import custody_verify
     except ImportError:  # pragma: no cover - only before the lots custody services land
-        custody_verify = None
-    if custody_verify is not None:
-        res = custody_verify(lot_id)
-        return ChainCheck(res.ok, res.count, res.first_broken_seq, res.reason)
-    return verify_links(events)
+        return verify_links(events)
+    res = custody_verify(lot_id)
+    return ChainCheck(res.ok, res.count, res.first_broken_seq, res.reason)
 
 
 def verify_links(events: Iterable[CustodyEvent]) -> ChainCheck:
@@ -195,7 +193,7 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         premium_ratio=premium_ratio,
         premium_flags=list(getattr(premium, "flags", []) or []),
         baseline_label=_("the %(origin)s specialty baseline") % {"origin": baseline.origin}
-        if baseline is not None and getattr(baseline, "origin", "")
+        if baseline is not None and baseline.origin
         else "",
         additives=lot.additives,
         additives_detail=lot.additives_detail,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from marketplace.moderation import conf
 from marketplace.moderation.models import HallmarkKey, HallmarkOutcome
 
 PASS, WARN, FAIL = HallmarkOutcome.PASS, HallmarkOutcome.WARN, HallmarkOutcome.FAIL
-_RANK = {PASS: 0, WARN: 1, FAIL: 2}
+_RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
 
 MICRO_MIN_KG = Decimal("100")
 MICRO_MAX_KG = Decimal("1000")
@@ -177,7 +178,7 @@ def check_volume(ev: Evidence) -> Finding:
             _("%(kg)s kg fits a %(cls)s-lot, but no plot area is given to check the yield.") % {"kg": kg, "cls": cls},
         )
     t_per_ha = (weight / Decimal("1000")) / area
-    shown = {"kg": kg, "ha": _fmt(area, "0.001"), "t": _fmt(t_per_ha), "limit": None}
+    shown: dict[str, Any] = {"kg": kg, "ha": _fmt(area, "0.001"), "t": _fmt(t_per_ha), "limit": None}
     if t_per_ha <= conf.YIELD_PASS_T_PER_HA:
         shown["limit"] = conf.YIELD_PASS_T_PER_HA
         return Finding(key, PASS, _("%(kg)s kg from %(ha)s ha is %(t)s t/ha, within %(limit)s t/ha.") % shown)

@@ -20,7 +20,7 @@ from marketplace.moderation.models import (
 )
 
 
-def _inline_enum(choices: type[models.TextChoices], description: str) -> type[serializers.ChoiceField]:
+def _inline_enum(choices: type[models.TextChoices], description: str) -> Any:
     """A choice field whose enum stays inline in the schema.
 
     drf-spectacular turns every top-level ``enum`` into a shared component named after the field,

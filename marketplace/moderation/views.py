@@ -45,7 +45,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def my_claims(request: HttpRequest) -> HttpResponse:
     claims = selectors.claims_visible_to(request.user).order_by("-submitted_at", "-pk")
     page = Paginator(claims, conf.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    lots = Lot.objects.filter(producer=request.user).exclude(status="withdrawn").order_by("name")
+    lots = Lot.objects.filter(producer_id=request.user.pk).exclude(status="withdrawn").order_by("name")
     return render(request, "moderation/my_claims.html", {"page": page, "lots": lots})
 
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
@@ -40,6 +40,25 @@ GraderWrites = role_permission(write=(Role.Q_GRADER,), read=tuple(Role.values))
 GraderOrModeratorWrites = role_permission(write=(Role.Q_GRADER, Role.MODERATOR), read=tuple(Role.values))
 
 
+class StrictPagination(Pagination):
+    """A malformed or repeated page_size is a 400, not silently the default."""
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
+            raise exceptions.ValidationError({self.page_size_query_param: ["Must be one positive whole number."]})
+        return super().get_page_size(request)
+
+
+def _lot_param(request: Request) -> int | None:
+    raw = request.query_params.getlist("lot")
+    if not raw:
+        return None
+    if len(raw) > 1 or not raw[0].isdigit():
+        raise exceptions.ValidationError({"lot": ["Must be one lot number."]})
+    return int(raw[0])
+
+
 def _lot(lot_id: int) -> Lot:
     lot = Lot.objects.filter(pk=lot_id).first()
     if lot is None:
@@ -51,7 +70,7 @@ class CuppingSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """Cupping sheets. The final score is always computed by the server."""
 
     serializer_class = SheetSerializer
-    pagination_class = Pagination
+    pagination_class = StrictPagination
     permission_classes = [GraderWrites]
 
     def get_permissions(self) -> list[Any]:
@@ -63,9 +82,9 @@ class CuppingSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if getattr(self, "swagger_fake_view", False):
             return CuppingSheet.objects.none()
         qs = selectors.sheets_visible_to(self.request.user)
-        lot = self.request.query_params.get("lot", "")
-        if lot.isdigit():
-            qs = qs.filter(lot_id=int(lot))
+        lot = _lot_param(self.request)
+        if lot is not None:
+            qs = qs.filter(lot_id=lot)
         return qs.order_by("-id")
 
     @extend_schema(
@@ -127,7 +146,7 @@ class SheetOriginalApi(APIView):
 
 class GreenGradingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = GradingSerializer
-    pagination_class = Pagination
+    pagination_class = StrictPagination
     permission_classes = [GraderWrites]
 
     def get_permissions(self) -> list[Any]:
@@ -139,9 +158,9 @@ class GreenGradingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if getattr(self, "swagger_fake_view", False):
             return GreenGrading.objects.none()
         qs = selectors.gradings_visible_to(self.request.user)
-        lot = self.request.query_params.get("lot", "")
-        if lot.isdigit():
-            qs = qs.filter(lot_id=int(lot))
+        lot = _lot_param(self.request)
+        if lot is not None:
+            qs = qs.filter(lot_id=lot)
         return qs.order_by("-id")
 
     @extend_schema(parameters=[OpenApiParameter("lot", int, description="only reports of this lot")])
@@ -173,7 +192,7 @@ class CuppingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """Producers ask for cupping; Q-graders see their queue and accept."""
 
     serializer_class = RequestSerializer
-    pagination_class = Pagination
+    pagination_class = StrictPagination
 
     def get_permissions(self) -> list[Any]:
         if self.action == "accept":
@@ -259,7 +278,7 @@ class LotScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Official scores per lot and protocol (mean, graders, spread, attribute means)."""
 
     serializer_class = LotScoreSerializer
-    pagination_class = Pagination
+    pagination_class = StrictPagination
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[LotScore]:
@@ -269,9 +288,9 @@ class LotScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         qs = LotScore.objects.all()
         if not getattr(user, "is_moderator", False):
             qs = qs.filter(Q(lot__status__in=PUBLIC_STATUSES) | Q(lot__producer=user))
-        lot = self.request.query_params.get("lot", "")
-        if lot.isdigit():
-            qs = qs.filter(lot_id=int(lot))
+        lot = _lot_param(self.request)
+        if lot is not None:
+            qs = qs.filter(lot_id=lot)
         return qs.order_by("lot_id", "protocol")
 
     @extend_schema(parameters=[OpenApiParameter("lot", int, description="only this lot")])

@@ -168,6 +168,7 @@ class RequestSerializer(serializers.ModelSerializer):
     grader = serializers.IntegerField(source="grader_id", read_only=True, allow_null=True)
     requested_by = serializers.IntegerField(source="requested_by_id", read_only=True)
     status = serializers.CharField(read_only=True, help_text="open, accepted, completed or cancelled")
+    protocol = serializers.CharField(read_only=True, help_text="sca2004, cva, or empty for either form")
 
     class Meta:
         model = CuppingRequest
@@ -175,8 +176,17 @@ class RequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StrictCharField(serializers.CharField):
+    """Text only: a number or a boolean is a client error, not a string to coerce."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ImportCreateSerializer(serializers.Serializer):
-    csv = serializers.CharField(max_length=2 * 1024 * 1024, trim_whitespace=False)
+    csv = StrictCharField(max_length=2 * 1024 * 1024, trim_whitespace=False, help_text="the CSV file's text")
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -299,13 +299,6 @@ class Lot(models.Model):
             models.Index(fields=["status", "price_usd_per_kg"]),
             models.Index(fields=["status", "official_score"]),
             models.Index(fields=["status", "premium_ratio"]),
-            # The catalogue's default order: newest listed first, read straight off this index.
-            models.Index(
-                models.F("listed_at").desc(nulls_last=True),
-                models.F("id").desc(),
-                name="lot_listed_newest",
-                condition=Q(status="listed"),
-            ),
         ]
         verbose_name = _("lot")
         verbose_name_plural = _("lots")

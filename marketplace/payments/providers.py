@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.money import from_minor_units, to_minor_units
 from marketplace.payments import conf
@@ -191,14 +192,14 @@ class StripeProvider:
                 exc.user_message or str(exc.error.message if exc.error else exc), declined=True
             ) from exc
         except stripe.StripeError as exc:
-            raise ProviderError(exc.user_message or "The payment service is not available. Try again.") from exc
+            raise ProviderError(exc.user_message or _("The payment service is not available. Try again.")) from exc
         return intent_from_payload(intent)
 
     def retrieve_intent(self, *, intent_id: str) -> IntentResult:
         try:
             intent = self.client.v1.payment_intents.retrieve(intent_id)
         except stripe.StripeError as exc:
-            raise ProviderError(exc.user_message or "The payment service is not available. Try again.") from exc
+            raise ProviderError(exc.user_message or _("The payment service is not available. Try again.")) from exc
         return intent_from_payload(intent)
 
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
@@ -208,7 +209,7 @@ class StripeProvider:
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
-            raise ProviderError(exc.user_message or "The refund was refused by the payment service.") from exc
+            raise ProviderError(exc.user_message or _("The refund was refused by the payment service.")) from exc
         cur = str(_get(refund, "currency", currency)).upper()
         return RefundResult(
             refund_id=str(_get(refund, "id")),
@@ -247,7 +248,7 @@ class OfflineProvider:
         )
 
     def retrieve_intent(self, *, intent_id: str) -> IntentResult:
-        raise ProviderError("Bank transfers are confirmed by a moderator, not by the payment service.")
+        raise ProviderError(_("Bank transfers are confirmed by a moderator, not by the payment service."))
 
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
         # The moderator sends the money back by bank transfer; we record that it was done.

@@ -98,3 +98,9 @@ def test_roasters_see_what_they_owe_in_the_payments_page(order: Any, sample: Any
     html = roaster_client.get("/payments/").content.decode()
     assert f'data-pay="order-{order.pk}"' in html
     assert f'data-pay="sample-{sample.pk}"' in html
+
+
+@pytest.mark.parametrize(("language", "expected"), [("es", "Por pagar"), ("pt", "A pagar")])
+def test_the_payments_page_speaks_spanish_and_portuguese(roaster_client: Any, language: str, expected: str) -> None:
+    response = roaster_client.post("/i18n/setlang/", {"language": language, "next": "/payments/"}, follow=True)
+    assert expected in response.content.decode()

@@ -26,7 +26,7 @@
     button.disabled = true;
     message.hidden = true;
     var created = await stripe.createPaymentMethod({ type: "card", card: card });
-    if (created.error) { show(created.error.message || "Card error"); return; }
+    if (created.error) { show(created.error.message || form.dataset.msgFailed); return; }
     var response = await fetch(form.dataset.confirmUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -36,10 +36,10 @@
     var data = await response.json().catch(function () { return {}; });
     if (data.status === "requires_action" && data.client_secret) {
       var next = await stripe.handleNextAction({ clientSecret: data.client_secret });
-      if (next.error) { show(next.error.message || "Authentication failed"); return; }
+      if (next.error) { show(next.error.message || form.dataset.msgFailed); return; }
     }
     if (data.status === "failed" || data.status === "error") {
-      show(data.message || "The payment failed.");
+      show(data.message || form.dataset.msgFailed);
       return;
     }
     window.location.assign(data.redirect || form.dataset.returnUrl);

@@ -8,8 +8,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from core.registry import LotSection, NavItem, register_lot_section, register_nav
-        from marketplace.payments.views import lot_terms_section
+        from core.registry import LotSection, NavItem, Panel, register_lot_section, register_nav, register_panel
+        from marketplace.payments.views import lot_terms_section, panel_context
 
         register_nav(
             NavItem(
@@ -22,4 +22,12 @@ class PaymentsConfig(AppConfig):
         )
         register_lot_section(
             LotSection(template="payments/partials/lot_terms.html", context=lot_terms_section, order=80)
+        )
+        register_panel(
+            Panel(
+                template="payments/partials/panel.html",
+                context=panel_context,
+                roles=("roaster", "producer", "moderator"),
+                order=60,
+            )
         )

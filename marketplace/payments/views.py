@@ -224,3 +224,13 @@ def lot_terms_section(request: HttpRequest, lot: Any) -> dict[str, Any] | None:
         "next": request.get_full_path(),
         "has_terms": LotPaymentTerms.objects.filter(lot=lot).exists(),
     }
+
+
+def panel_context(request: HttpRequest) -> dict[str, Any]:
+    """Dashboard: what a roaster owes, a producer's payout balance, a moderator's transfers to confirm."""
+    user = request.user
+    return {
+        "dues": selectors.dues_for(user) if getattr(user, "is_roaster", False) else [],
+        "balances": selectors.ledger_balances(user) if getattr(user, "is_producer", False) else {},
+        "transfers": selectors.pending_transfers().count() if getattr(user, "is_moderator", False) else 0,
+    }

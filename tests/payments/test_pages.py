@@ -104,3 +104,14 @@ def test_roasters_see_what_they_owe_in_the_payments_page(order: Any, sample: Any
 def test_the_payments_page_speaks_spanish_and_portuguese(roaster_client: Any, language: str, expected: str) -> None:
     response = roaster_client.post("/i18n/setlang/", {"language": language, "next": "/payments/"}, follow=True)
     assert expected in response.content.decode()
+
+
+def test_the_dashboard_panels_show_dues_balance_and_transfers(
+    order: Any, roaster: Any, moderator: Any, roaster_client: Any, producer_client: Any, moderator_client: Any
+) -> None:
+    assert "3,000.00 USD" in roaster_client.get("/accounts/dashboard/").content.decode()
+    payment = services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk)
+    assert "1 bank transfer awaiting confirmation" in moderator_client.get("/accounts/dashboard/").content.decode()
+    services.payment_mark_received(payment=payment, by=moderator)
+    html = producer_client.get("/accounts/dashboard/").content.decode()
+    assert f"{payment.producer_amount:,} USD" in html

@@ -65,11 +65,14 @@ def order_amounts(*, quantity_kg: Decimal, price_per_kg: Decimal, currency: str)
 
 
 def _lot_set_reserved(*, lot: Lot, reserved_kg: Decimal, by: Any, reason: str) -> None:
-    """Set the lot's reservation and the status that follows from it. The caller holds the lot lock.
+    """Set the lot's reservation and move its status to match. The caller holds the lot lock.
 
-    A guarded conditional update (the status we read under the lock is the one we change from)
-    plus an audit row; lots.services owns other lot transitions.
+    The kilograms change by a guarded conditional update (the status we read under the lock is
+    the one we change from); the status moves through ``lots.services.lot_transition``, the one
+    audited way to change a lot's status. A withdrawn lot keeps its status.
     """
+    from lots.services import lot_transition
+
     if reserved_kg >= lot.weight_kg:
         new_status = LotStatus.SOLD_OUT
     elif reserved_kg > 0:
@@ -77,22 +80,21 @@ def _lot_set_reserved(*, lot: Lot, reserved_kg: Decimal, by: Any, reason: str) -
     else:
         new_status = LotStatus.LISTED
     old_status = lot.status
-    if old_status not in (LotStatus.LISTED, LotStatus.RESERVED, LotStatus.SOLD_OUT):
-        # A withdrawn lot keeps its status; only the reservation is released.
-        new_status = old_status
     changed = Lot.objects.filter(pk=lot.pk, status=old_status).update(
-        reserved_kg=reserved_kg, status=new_status, updated_at=timezone.now()
+        reserved_kg=reserved_kg, updated_at=timezone.now()
     )
     if changed != 1:
         raise Conflict(_("The lot changed while this was being done. Please try again."))
     lot.reserved_kg = reserved_kg
-    lot.status = new_status
     audit_log(
         actor=by,
         action="lot.reservation_changed",
         target=lot,
-        data={"reserved_kg": str(reserved_kg), "from": old_status, "to": new_status, "reason": reason},
+        data={"reserved_kg": str(reserved_kg), "reason": reason},
     )
+    if old_status in (LotStatus.LISTED, LotStatus.RESERVED, LotStatus.SOLD_OUT) and new_status != old_status:
+        moved = lot_transition(lot=lot, to=new_status, by=by, reason=reason)
+        lot.status, lot.version = moved.status, moved.version
 
 
 def _order_event(*, order: Order, by: Any, action: str, data: dict[str, Any] | None = None) -> None:

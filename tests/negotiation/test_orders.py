@@ -174,3 +174,10 @@ def test_cancel_gives_quantity_back(lot: Lot, roaster: Any, outsider: Any) -> No
     assert lot.reserved_kg == 0 and lot.status == "listed"
     with pytest.raises(Conflict):
         services.order_mark_paid(order=order, by=None)
+
+
+def test_lot_status_moves_through_the_lots_transition_and_is_audited(lot: Lot, roaster: Any) -> None:
+    make_order(lot, roaster, "300")
+    moves = AuditEvent.objects.filter(action="lot.status_changed", target_id=str(lot.pk))
+    assert [(e.data["from"], e.data["to"]) for e in moves] == [("listed", "sold_out")]
+    assert AuditEvent.objects.filter(action="lot.reservation_changed", target_id=str(lot.pk)).count() == 1

@@ -220,3 +220,15 @@ def test_a_real_photo_upload_reopens_an_approved_claim(claim, moderator, lot):
     claim.refresh_from_db()
     assert claim.status == "pending" and Lot.objects.get(pk=lot.pk).verified_badge == ""
     assert claim.evidence_changes.get().kind == "photo"
+
+
+def test_the_queue_does_not_query_per_claim(moderator_client, producer, no_broker, django_assert_max_num_queries):
+    for i in range(6):
+        lot = factories.LotFactory(producer=producer)
+        services.claim_submit(
+            lot=lot, by=producer, kind="micro", isolation="process", statement=f"Kept apart at every stage, lot {i}."
+        )
+    moderator_client.get(reverse("moderation:queue"))  # warm caches (content types, session)
+    with django_assert_max_num_queries(12):
+        response = moderator_client.get(reverse("moderation:queue"))
+    assert response.content.decode().count('id="queue-claim-') == 6

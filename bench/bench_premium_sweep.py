@@ -7,7 +7,7 @@ only touches ``lots_lot`` where the ratio changed, in batches that report progre
 same data in the same run; the benchmark checks that they store identical ratios.
 
 Cases: ``cold`` (no premiums stored, every lot changes) and ``warm`` (nothing changed since the last
-sweep: the nightly case). Run: ``.venv/bin/python bench/bench_premium_sweep.py [--quick]``.
+sweep: the nightly case). Run: ``.venv/bin/python bench/bench_premium_sweep.py [--quick] [--no-receivers]``.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - start
 
 
-def run(quick: bool = False) -> list[dict[str, Any]]:
+def run(quick: bool = False, receivers: bool = True) -> list[dict[str, Any]]:
     setup_django()
     from django.db import connection, transaction
 
@@ -196,7 +196,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         case(NAME, f"sweep, cold: every premium written ({total} lots)", median(cold_times), floor_s, notes=note),
         case(NAME, f"sweep, warm: nothing changed ({total} lots)", median(warm_times), floor_s, notes=note),
     ]
-    if not quick:
+    if receivers and not quick:
         # Every changed premium sends evidence_changed(kind="premium"); this is what the receivers
         # the other apps connect (moderation re-reads the lot's claims) add on top, once.
         _reset()
@@ -214,5 +214,5 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
+    for row in run(quick="--quick" in sys.argv, receivers="--no-receivers" not in sys.argv):
         print(f"{row['case']:<55} {row['value']:8.3f} s  ratio {row['ratio']:.2f}  ({row['notes']})")

@@ -213,7 +213,8 @@ class LotPremium(models.Model):
     when the ratio or a flag changes; ``computed_at`` moves on every computation.
     """
 
-    lot = models.OneToOneField("lots.Lot", on_delete=models.CASCADE, related_name="premium")
+    # The lot is the primary key: one index fewer for the sweep to maintain on 100,000 upserts.
+    lot = models.OneToOneField("lots.Lot", on_delete=models.CASCADE, primary_key=True, related_name="premium")
     status = models.CharField(max_length=16, choices=PremiumStatus.choices)
     asking_usd_per_kg = models.DecimalField(max_digits=14, decimal_places=4, null=True)
     fob_usd_per_lb = models.DecimalField(max_digits=14, decimal_places=4, null=True)

@@ -50,7 +50,8 @@ def premium_store(*, lot_id: int, result: PremiumResult, now: datetime.datetime)
             # A sweep inserted the row between our read and our insert; update it instead.
             existing = LotPremium.objects.select_for_update().get(lot_id=lot_id)
     if existing is not None:
-        changed = any(getattr(existing, f) != values[f] for f in _FLAG_FIELDS)
+        # status "" is the placeholder lot_premium_recompute inserts to take the row lock first.
+        changed = existing.status == "" or any(getattr(existing, f) != values[f] for f in _FLAG_FIELDS)
         for name, value in values.items():
             setattr(existing, name, value)
         existing.computed_at = now
@@ -71,12 +72,20 @@ def premium_store(*, lot_id: int, result: PremiumResult, now: datetime.datetime)
 def lot_premium_recompute(*, lot_id: int) -> LotPremium | None:
     """Recompute one lot's premium from its current price, origin, harvest year and score."""
     with transaction.atomic():
-        # The lot row lock orders this against a concurrent recompute of the same lot.
-        if not Lot.objects.select_for_update().filter(pk=lot_id).exists():
+        if not Lot.objects.filter(pk=lot_id).exists():
             return None
+        now = timezone.now()
+        # Lock order everywhere is the premium row, then the lot row: the sweep's upsert locks premium
+        # rows before its UPDATE of lots, so taking the lot first here could deadlock with it. The
+        # placeholder (status "") gives a first computation a row to lock; it never commits as is.
+        LotPremium.objects.bulk_create(
+            [LotPremium(lot_id=lot_id, status="", computed_at=now, changed_at=now)], ignore_conflicts=True
+        )
+        LotPremium.objects.select_for_update().get(lot_id=lot_id)
+        # Read under the lock, so a recompute queued behind another sees the newest price.
         inputs = premium_inputs(Lot.objects.filter(pk=lot_id))
         result = premium_compute(inputs[0], pricing_context())
-        premium, _changed = premium_store(lot_id=lot_id, result=result, now=timezone.now())
+        premium, _changed = premium_store(lot_id=lot_id, result=result, now=now)
     return premium
 
 

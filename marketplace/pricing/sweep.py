@@ -27,6 +27,7 @@ from marketplace.pricing.models import LotPremium, ScoreBand
 from marketplace.pricing.selectors import CLAIM_CLOSED_STATUSES, claim_model, pricing_context
 
 Progress = Callable[[int, int], None]
+SWEEP_LOCK_KEY = 0x7072_656D  # "prem": the advisory lock that serialises concurrent sweep batches
 
 
 def _values(name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
@@ -274,6 +275,9 @@ def _sweep_postgres(progress: Progress | None, batch: int) -> dict[str, int]:
     for lo in range(lo_id, hi_id + 1, batch):
         hi = lo + batch
         with transaction.atomic(), connection.cursor() as cursor:
+            # Two sweeps (a moderator's and the nightly one) take turns batch by batch instead of
+            # locking the same premium rows in different orders.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
             cursor.execute(upsert, {**params, "lo": lo, "hi": hi})
             rows = cursor.fetchall()
             cursor.execute(copy, {"lo": lo, "hi": hi})

@@ -14,6 +14,20 @@ from marketplace.pricing.models import SpecialtyBaseline
 from tests.factories import FarmFactory, LotFactory
 
 
+def seed_reference_data() -> None:
+    """The data migration's rows, again: transactional tests elsewhere flush them away."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("marketplace.pricing.migrations.0002_seed_reference_data").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def reference_data(db: Any) -> None:
+    seed_reference_data()
+
+
 @pytest.fixture
 def make_lot(producer: Any) -> Any:
     """``make_lot(price=…, currency=…, price_unit=…, incoterm=…, country=…, **fields)``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -90,7 +91,7 @@ class OrderAdmin(admin.ModelAdmin):
         for order in queryset:
             try:
                 services.order_mark_paid(order=order, by=request.user, reference="admin")
-            except (Conflict, PermissionError) as e:
+            except (Conflict, PermissionDenied) as e:
                 self.message_user(request, f"{order}: {e}", level=messages.WARNING)
 
 

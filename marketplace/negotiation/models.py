@@ -118,6 +118,19 @@ class Order(models.Model):
         return self.status not in (OrderStatus.COMPLETED, OrderStatus.CANCELLED)
 
 
+ORDER_EVENT_LABELS = {
+    "created": _("Contract made"),
+    "paid": _("Paid"),
+    "shipped": _("Shipped"),
+    "documents_added": _("Shipping documents added"),
+    "delivered": _("Delivery confirmed"),
+    "claim_opened": _("Quality claim opened"),
+    "claim_resolved": _("Quality claim decided"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+}
+
+
 class OrderEvent(AppendOnlyModel):
     """One move on an order: who, what, when. Never updated or deleted."""
 
@@ -136,6 +149,10 @@ class OrderEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action}"
+
+    @property
+    def label(self) -> str:
+        return str(ORDER_EVENT_LABELS.get(self.action, self.action))
 
 
 def shipment_document_path(instance: ShipmentDocument, filename: str) -> str:

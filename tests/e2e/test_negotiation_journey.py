@@ -3,6 +3,7 @@ htmx, the roaster accepts, and both see the contract."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -30,6 +31,13 @@ def test_sample_offer_counter_accept_and_both_see_the_contract(
             context.close()
 
 
+def shot(page: Any, name: str) -> None:
+    """Screenshots for a human look when SCREENSHOT_DIR is set (phone-sized window)."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"trade-{name}.png"), full_page=True)
+
+
 def journey(
     live_server: Any, roaster_page: Any, producer_page: Any, browser_login: Any, producer: Any, roaster: Any
 ) -> None:
@@ -54,6 +62,7 @@ def journey(
     roaster_page.wait_for_selector("#turn")
     assert "Waiting for the other party" in roaster_page.inner_text("#turn")
     negotiation = Negotiation.objects.get()
+    shot(roaster_page, "offer-sent")
 
     # The producer finds it under Trade and counters; htmx swaps the thread in place.
     producer_page.goto(f"{live_server.url}/")
@@ -67,6 +76,7 @@ def journey(
     producer_page.wait_for_selector("#turn:has-text('Waiting for the other party')")
     assert "29.5000 USD/kg" in producer_page.inner_text("#events")
     assert "13.3810 USD/lb" in producer_page.inner_text("#events")
+    shot(producer_page, "countered")
     negotiation.refresh_from_db()
     assert negotiation.turn == "buyer" and negotiation.current_offer.seq == 2
 
@@ -79,6 +89,7 @@ def journey(
     assert "2950.00 USD" in roaster_page.inner_text("#contract-total")
     assert "147.50 USD" in roaster_page.inner_text("#contract-fee")
     assert "Awaiting payment" in roaster_page.inner_text("#order-status")
+    shot(roaster_page, "contract")
 
     # The producer sees the same contract, linked from the thread.
     producer_page.goto(f"{live_server.url}/trade/negotiations/{negotiation.pk}/")

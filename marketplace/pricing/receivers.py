@@ -16,3 +16,18 @@ def on_evidence_changed(sender: Any, lot_id: int, kind: str, **kwargs: Any) -> N
 
     # Only after commit: the worker must read the new price, and a rollback must enqueue nothing.
     transaction.on_commit(lambda: premium_recompute_lot.delay(lot_id))
+
+
+def on_lot_saved(sender: Any, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
+    """A lot that has just been listed gets its premium now, not at the nightly sweep.
+
+    Listing sends no evidence signal (nothing a premium rests on changed), so watch the save itself.
+    """
+    if instance.status != "listed":
+        return
+    if not (created or update_fields is None or "status" in update_fields):
+        return
+    from marketplace.pricing.tasks import premium_recompute_lot
+
+    lot_id = instance.pk
+    transaction.on_commit(lambda: premium_recompute_lot.delay(lot_id))

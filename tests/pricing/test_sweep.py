@@ -194,6 +194,32 @@ def test_other_evidence_and_rolled_back_changes_enqueue_nothing(make_lot, django
     assert callbacks == []
 
 
+def ours_on_listing(callbacks: list[Any]) -> list[Any]:
+    return [cb for cb in callbacks if "on_lot_saved" in getattr(cb, "__qualname__", "")]
+
+
+@pytest.mark.django_db
+def test_listing_a_lot_enqueues_its_premium_after_commit(
+    make_lot, producer, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent: list[Any] = []
+    monkeypatch.setattr(tasks.premium_recompute_lot, "apply_async", lambda *a, **k: sent.append(a))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        draft = make_lot(status="draft")
+    assert ours_on_listing(callbacks) == []
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            draft.status = "listed"
+            draft.save(update_fields=["status"])
+            assert sent == []
+        draft.name = "renamed"
+        draft.save(update_fields=["name"])  # not a listing: nothing more
+    mine = ours_on_listing(callbacks)
+    assert len(mine) == 1
+    mine[0]()
+    assert [a[0] for a in sent] == [(draft.pk,)]
+
+
 @pytest.mark.django_db
 def test_a_moderator_change_schedules_one_sweep_after_commit(
     moderator, django_capture_on_commit_callbacks, monkeypatch

@@ -8,10 +8,10 @@ class PricingConfig(AppConfig):
     verbose_name = _("Pricing")
 
     def ready(self) -> None:
-        from core.registry import LotSection, NavItem, register_lot_section, register_nav
-        from core.signals import evidence_changed
         from django.db.models.signals import post_save
 
+        from core.registry import LotSection, NavItem, register_lot_section, register_nav
+        from core.signals import evidence_changed
         from lots.models import Lot
         from marketplace.pricing.receivers import on_evidence_changed, on_lot_saved
         from marketplace.pricing.views import lot_section_context

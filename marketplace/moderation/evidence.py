@@ -16,7 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 
 from lots.models import CustodyEvent, Lot, LotPhoto, Plot
@@ -149,6 +149,14 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
     premium_ratio = getattr(premium, "premium_ratio", None) if premium is not None else lot.premium_ratio
     baseline = getattr(premium, "baseline", None)
     live = effective_custody(events)
+    plot_ids = [p.pk for p in lot.plots.all()]
+    season_kg = (
+        Lot.objects.filter(pk__in=Lot.objects.filter(plots__in=plot_ids).values("pk"), harvest_year=lot.harvest_year)
+        .exclude(status="withdrawn")
+        .aggregate(total=Sum("weight_kg"))["total"]
+        if plot_ids
+        else None
+    )
     return Evidence(
         claim_kind=claim.kind,
         weight_kg=lot.weight_kg,
@@ -157,6 +165,7 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         farm_name=lot.farm.name if lot.farm else "",
         plots=[PlotEvidence(p.name, p.area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
         group_members=[m.name for m in lot.group_members.all()],
+        plot_season_kg=season_kg,
         custody=[
             CustodyStep(
                 seq=e.seq,
@@ -221,6 +230,22 @@ def _in_ring(lon: float, lat: float, ring: list[list[float]]) -> bool:
     return inside
 
 
+def _segment_distance_m(lat: float, lon: float, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Metres from a point to a boundary segment, on a local flat projection (plots are small)."""
+    r = 6371008.8
+    k = math.cos(math.radians(lat))
+
+    def xy(p_lat: float, p_lon: float) -> tuple[float, float]:
+        return math.radians(p_lon - lon) * k * r, math.radians(p_lat - lat) * r
+
+    ax, ay = xy(*a)
+    bx, by = xy(*b)
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
+    return math.hypot(ax + t * dx, ay + t * dy)
+
+
 def _polygons(geometry: dict[str, Any]) -> list[list[list[list[float]]]]:
     if geometry.get("type") == "Polygon":
         return [geometry["coordinates"]]
@@ -242,8 +267,8 @@ def distance_to_plot_m(lat: float, lon: float, geometry: dict[str, Any] | None) 
             outer = [[float(x), float(y)] for x, y, *_rest in poly[0]]
             if _in_ring(lon, lat, outer):
                 return 0.0
-            for x, y in outer:
-                d = _haversine_m(lat, lon, y, x)
+            for (x1, y1), (x2, y2) in itertools.pairwise(outer):
+                d = _segment_distance_m(lat, lon, (y1, x1), (y2, x2))
                 best = d if best is None or d < best else best
         return best
     except (TypeError, ValueError, IndexError, KeyError):

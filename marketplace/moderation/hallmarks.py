@@ -83,6 +83,9 @@ class Evidence:
     signed_originals: int = 0
     green_gradings: int = 0
     plot_photos: int = 0
+    # Green kg of every lot of the same harvest sharing these plots (this one included), if known:
+    # several "micro-lots" cut from one plot's harvest must still fit what the plot can yield.
+    plot_season_kg: Decimal | None = None
     premium_ratio: Decimal | None = None
     premium_flags: list[str] = field(default_factory=list)
     baseline_label: str = ""
@@ -177,8 +180,15 @@ def check_volume(ev: Evidence) -> Finding:
             WARN,
             _("%(kg)s kg fits a %(cls)s-lot, but no plot area is given to check the yield.") % {"kg": kg, "cls": cls},
         )
-    t_per_ha = (weight / Decimal("1000")) / area
+    season = ev.plot_season_kg if ev.plot_season_kg and ev.plot_season_kg > weight else None
+    t_per_ha = ((season or weight) / Decimal("1000")) / area
     shown: dict[str, Any] = {"kg": kg, "ha": _fmt(area, "0.001"), "t": _fmt(t_per_ha), "limit": None}
+    if season is not None:
+        # The reasons below then speak of the whole harvest from these plots.
+        shown["kg"] = _("%(kg)s (with the other lots from these plots this harvest: %(total)s)") % {
+            "kg": kg,
+            "total": _fmt(season),
+        }
     if t_per_ha <= conf.YIELD_PASS_T_PER_HA:
         shown["limit"] = conf.YIELD_PASS_T_PER_HA
         return Finding(key, PASS, _("%(kg)s kg from %(ha)s ha is %(t)s t/ha, within %(limit)s t/ha.") % shown)

@@ -294,3 +294,42 @@ def test_a_recompute_that_read_old_evidence_does_not_overwrite(claim, monkeypatc
 
     monkeypatch.setattr(evidence, "gather", gather_then_change)
     assert services.claim_recompute(claim_id=claim.pk) == "superseded"
+
+
+def test_a_corrected_custody_event_replaces_the_wrong_one(producer, q_grader, no_broker):
+    from lots.services import custody_event_add
+
+    lot = factories.LotFactory(producer=producer, official_score=Decimal("88"))
+    add_chain(lot, [*WASHED_CHAIN[:5], ("packaging", "green", "green", "305", "420")])
+    wrong = CustodyEvent.objects.get(lot=lot, stage="packaging")
+    claim = submit(lot)
+    services.claim_recompute(claim_id=claim.pk)
+    assert results(claim)["separation"] == "fail"
+    custody_event_add(
+        lot=lot,
+        by=producer,
+        stage="packaging",
+        occurred_on=wrong.occurred_on,
+        state_in="green",
+        state_out="green",
+        weight_in_kg=Decimal("305"),
+        weight_out_kg=Decimal("300"),
+        separated=True,
+        corrects=wrong,
+        notes="Typo: 300 kg were packed, not 420.",
+    )
+    services.claim_recompute(claim_id=claim.pk)
+    assert results(claim)["separation"] == "pass" and results(claim)["integrity"] == "pass"
+
+
+def test_two_lots_cut_from_one_small_plot_fail_volume_together(producer, q_grader, no_broker):
+    first = genuine_lot(producer, q_grader, weight_kg=Decimal("300"))
+    plot = first.plots.get()
+    plot.area_ha = Decimal("0.4")
+    plot.save(update_fields=["area_ha"])
+    claim = submit(first)
+    services.claim_recompute(claim_id=claim.pk)
+    assert results(claim)["volume"] == "pass"  # 0.75 t/ha
+    factories.LotFactory(producer=producer, plots=[plot], weight_kg=Decimal("900"))
+    services.claim_recompute(claim_id=claim.pk)
+    assert results(claim)["volume"] == "fail"  # 1,200 kg from 0.4 ha = 3 t/ha

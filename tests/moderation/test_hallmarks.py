@@ -271,3 +271,24 @@ def test_an_undisclosed_infusion_fails():
 
 def test_no_declaration_at_all_fails_disclosure():
     assert result(h.check_disclosure, genuine(additives="")) == "fail"
+
+
+def test_a_plot_split_into_many_lots_must_still_fit_its_yield():
+    # 300 kg alone is 0.12 t/ha; the plot's whole harvest across lots is 7 t over 2.5 ha = 2.8 t/ha.
+    finding = h.check_volume(genuine(plot_season_kg=D("7000")))
+    assert finding.result == "fail" and "7000" in finding.reason
+
+
+def test_photo_distance_to_a_point_or_polygon_plot():
+    from marketplace.moderation.evidence import distance_to_plot_m
+
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[-75.92, 1.85], [-75.91, 1.85], [-75.91, 1.86], [-75.92, 1.86], [-75.92, 1.85]]],
+    }
+    assert distance_to_plot_m(1.855, -75.915, square) == 0.0
+    assert 1000 < distance_to_plot_m(1.855, -75.93, square) < 1200  # ~0.01° of longitude at the equator
+    point = {"type": "Point", "coordinates": [-75.912345, 1.852345]}
+    assert distance_to_plot_m(1.852345, -75.912345, point) < 1
+    assert distance_to_plot_m(1.85, -75.9, None) is None
+    assert distance_to_plot_m(1.85, -75.9, {"type": "Polygon", "coordinates": "garbage"}) is None

@@ -21,3 +21,7 @@ WEBHOOK_TOLERANCE_SECONDS: int = int(getattr(settings, "STRIPE_WEBHOOK_TOLERANCE
 
 # Network timeout for calls to Stripe, seconds.
 STRIPE_TIMEOUT_SECONDS: int = int(getattr(settings, "STRIPE_TIMEOUT_SECONDS", 30))
+
+# A card payment still pending after this many minutes is checked with Stripe by a periodic task
+# (in case its webhook was lost and the buyer never reached the return page).
+RECONCILE_AFTER_MINUTES: int = int(getattr(settings, "PAYMENTS_RECONCILE_AFTER_MINUTES", 10))

@@ -93,6 +93,7 @@ def _ensure_lots(n: int) -> int:
                 Lot(
                     producer=user,
                     farm=rng.choice(farms),
+                    origin_country=COUNTRY,
                     name=f"Bench lot {i}",
                     code=f"{PREFIX}{i:07d}",
                     variety=rng.choice(varieties),

@@ -278,6 +278,9 @@ class Lot(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     listed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Denormalised origin for the catalogue's country filter: the farm's country, or the producer
+    # group's for lots without a farm. Kept by save() and lots.services (farm_update).
+    origin_country = models.CharField(max_length=2, blank=True, default="", editable=False, db_index=True)
 
     class Meta:
         ordering = ["-listed_at", "-id"]
@@ -311,7 +314,17 @@ class Lot(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "weight_kg" in update_fields:
             kwargs["update_fields"] = {*update_fields, "classification"}
+        if update_fields is None or "farm" in update_fields:
+            self.origin_country = self._origin_country()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "origin_country"}
         super().save(*args, **kwargs)
+
+    def _origin_country(self) -> str:
+        if self.farm_id is not None:
+            return self.farm.country
+        profile = getattr(self.producer, "producer_profile", None) if self.producer_id else None
+        return profile.country if profile is not None else ""
 
     @property
     def is_public(self) -> bool:

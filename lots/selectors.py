@@ -115,8 +115,7 @@ def catalogue(filters: CatalogueFilters, *, base: QuerySet[Lot] | None = None) -
     status = filters.status if filters.status in PUBLIC_STATUSES else LotStatus.LISTED
     qs = qs.filter(status=status)
     if filters.country:
-        country = filters.country.upper()
-        qs = qs.filter(Q(farm__country=country) | Q(farm__isnull=True, producer__producer_profile__country=country))
+        qs = qs.filter(origin_country=filters.country.upper())
     if filters.region:
         qs = qs.filter(
             Q(farm__region__icontains=filters.region)
@@ -215,9 +214,9 @@ def variety_choices() -> list[tuple[str, str]]:
 
 def catalogue_countries() -> list[str]:
     return list(
-        Farm.objects.filter(lots__status=LotStatus.LISTED)
-        .order_by("country")
-        .values_list("country", flat=True)
+        Lot.objects.filter(status=LotStatus.LISTED)
+        .order_by("origin_country")
+        .values_list("origin_country", flat=True)
         .distinct()
     )
 

@@ -127,6 +127,8 @@ def farm_update(*, farm: Farm, by: Any, data: dict[str, Any]) -> Farm:
     farm.save(update_fields=list(FARM_FIELDS))
     changed = {n: str(getattr(farm, n)) for n in FARM_FIELDS if before[n] != getattr(farm, n)}
     audit_log(actor=by, action="farm.updated", target=farm, data=changed)
+    if "country" in changed:
+        Lot.objects.filter(farm=farm).update(origin_country=farm.country)
     if {"country", "region"} & changed.keys():
         for lot_id in farm.lots.values_list("pk", flat=True):
             send_evidence_changed(sender=Farm, lot_id=lot_id, kind="origin", detail="farm location changed", actor=by)

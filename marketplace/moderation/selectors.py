@@ -131,3 +131,13 @@ def lot_section_context(request: HttpRequest, lot: Lot) -> dict[str, Any] | None
         and lot.status != "withdrawn",
         "can_see_claim": can_see_claim,
     }
+
+
+def dashboard_panel(request: HttpRequest) -> dict[str, Any]:
+    """Moderators: how many claims wait and how many of them fail a hallmark. Producers: their claims."""
+    user: Any = request.user
+    if getattr(user, "is_moderator", False):
+        waiting = MicroLotClaim.objects.filter(status=ClaimStatus.PENDING)
+        return {"role": "moderator", "waiting": waiting.count(), "risky": waiting.filter(fail_count__gt=0).count()}
+    claims = list(claims_visible_to(user).order_by("-submitted_at", "-pk")[:5])
+    return {"role": "producer", "claims": claims}

@@ -232,3 +232,11 @@ def test_the_queue_does_not_query_per_claim(moderator_client, producer, no_broke
     with django_assert_max_num_queries(12):
         response = moderator_client.get(reverse("moderation:queue"))
     assert response.content.decode().count('id="queue-claim-') == 6
+
+
+def test_dashboard_panels_for_moderators_and_producers(moderator_client, producer_client, roaster_client, claim):
+    body = moderator_client.get(reverse("accounts:dashboard")).content.decode()
+    assert 'id="moderation-panel"' in body and "1 claim waiting for a moderator" in body
+    body = producer_client.get(reverse("accounts:dashboard")).content.decode()
+    assert 'id="moderation-panel"' in body and reverse("moderation:claim", args=[claim.pk]) in body
+    assert 'id="moderation-panel"' not in roaster_client.get(reverse("accounts:dashboard")).content.decode()

@@ -123,7 +123,7 @@ def radar(protocol: str, means: dict[str, Any]) -> dict[str, Any]:
         x, y = _point(c, c, RADAR_RADIUS * frac, i, n)
         shape.append(f"{x:.1f},{y:.1f}")
         ex, ey = _point(c, c, RADAR_RADIUS, i, n)
-        lx, ly = _point(c, c, RADAR_RADIUS + 14, i, n)
+        lx, ly = _point(c, c, RADAR_RADIUS + 16, i, n)
         anchor = "middle" if abs(lx - c) < 8 else ("start" if lx > c else "end")
         axes.append(
             {
@@ -133,7 +133,8 @@ def radar(protocol: str, means: dict[str, Any]) -> dict[str, Any]:
                 "x": f"{ex:.1f}",
                 "y": f"{ey:.1f}",
                 "lx": f"{lx:.1f}",
-                "ly": f"{ly + 4:.1f}",
+                # Two-line labels: lift the ones above the centre so the value line clears the web.
+                "ly": f"{ly - 12 if ly < c - 8 else ly + 2:.1f}",
                 "px": f"{x:.1f}",
                 "py": f"{y:.1f}",
                 "anchor": anchor,

@@ -163,3 +163,29 @@ def on_paid(*, subject_kind: str, subject_id: int, kind: str, by: Any | None, re
         log.warning("order %s did not take payment %s: %s", subject_id, reference, exc)
         return "order-refused"
     return "order-paid"
+
+
+def subject_summary(subject_kind: str, subject_id: int) -> dict[str, Any]:
+    """Link and, for an order, the contract's own money lines, for the payment page."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        subject = get_subject(subject_kind, subject_id)
+    except Exception:  # the subject's app may have removed it; the payment page still renders
+        return {}
+    name = "negotiation:order_detail" if subject_kind == SubjectKind.ORDER else "negotiation:sample_detail"
+    try:
+        url = reverse(name, args=[subject.pk])
+    except NoReverseMatch:
+        url = ""
+    out: dict[str, Any] = {"url": url, "label": getattr(subject, "number", "") or str(subject)}
+    if subject_kind == SubjectKind.ORDER:
+        out.update(
+            total=subject.total,
+            fee=subject.marketplace_fee,
+            fee_percent=subject.fee_percent,
+            producer_receives=subject.producer_receives,
+            currency=subject.currency,
+            status=subject.get_status_display(),
+        )
+    return out

@@ -21,7 +21,7 @@ from core.errors import Conflict
 from marketplace.payments import conf, providers, selectors, services
 from marketplace.payments.forms import LotTermsForm, OpenForm, ReceivedForm, RefundForm
 from marketplace.payments.models import LotPaymentTerms, Payment, PaymentMode
-from marketplace.payments.payables import payment_mode_for
+from marketplace.payments.payables import payment_mode_for, subject_summary
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -146,6 +146,7 @@ def _detail_context(request: HttpRequest, payment: Payment, **forms: Any) -> dic
         "refund_form": forms.get("refund_form") or RefundForm(initial={"amount": payment.refundable}),
         "received_form": forms.get("received_form") or ReceivedForm(initial={"amount": payment.amount}),
         "bank_details": conf.BANK_TRANSFER_DETAILS,
+        "subject": subject_summary(payment.subject_kind, payment.subject_id),
     }
 
 

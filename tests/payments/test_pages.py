@@ -115,3 +115,14 @@ def test_the_dashboard_panels_show_dues_balance_and_transfers(
     services.payment_mark_received(payment=payment, by=moderator)
     html = producer_client.get("/accounts/dashboard/").content.decode()
     assert f"{payment.producer_amount:,} USD" in html
+
+
+def test_the_payment_page_shows_the_contract_lines_and_links_the_contract(
+    order: Any, roaster: Any, roaster_client: Any
+) -> None:
+    payment = services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk)
+    html = roaster_client.get(f"/payments/{payment.public_id}/").content.decode()
+    assert f'href="/trade/orders/{order.pk}/"' in html or order.number in html
+    assert (
+        re.search(r'id="contract-fee">([^<]+)<', html).group(1).replace(",", "").startswith(str(order.marketplace_fee))
+    )

@@ -305,3 +305,14 @@ def test_weight_below_the_reserved_kilograms_is_refused(draft, producer):
     with pytest.raises(ValidationError) as exc:
         services.lot_update(lot=draft, by=producer, data={"weight_kg": Decimal("150")}, expected_version=draft.version)
     assert "weight_kg" in exc.value.message_dict
+
+
+def test_origin_country_follows_the_farm_and_the_group(draft, producer, farm):
+    assert draft.origin_country == "CO"
+    services.farm_update(farm=farm, by=producer, data={"country": "EC"})
+    draft.refresh_from_db()
+    assert draft.origin_country == "EC"
+    producer.producer_profile.country = "PE"
+    producer.producer_profile.save()
+    group_lot = services.lot_create(producer=producer, data=lot_data(code="G-1"))
+    assert group_lot.origin_country == "PE"

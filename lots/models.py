@@ -302,6 +302,7 @@ class Lot(models.Model):
             models.Index(fields=["status", "price_usd_per_kg"]),
             models.Index(fields=["status", "official_score"]),
             models.Index(fields=["status", "premium_ratio"]),
+            models.Index(fields=["status", "origin_country"]),
         ]
         verbose_name = _("lot")
         verbose_name_plural = _("lots")

@@ -45,8 +45,9 @@ def journey(
     browser_login(roaster_page, roaster)
     browser_login(producer_page, producer)
 
-    # The roaster asks for a sample …
-    roaster_page.goto(f"{live_server.url}/trade/lots/{lot.pk}/sample/")
+    # The roaster asks for a sample from the lot page's trade section …
+    roaster_page.goto(f"{live_server.url}/lots/{lot.pk}/")
+    roaster_page.click("#trade-section #request-sample")
     roaster_page.select_option("select[name=kind]", "offer")
     roaster_page.fill("input[name=grams]", "250")
     roaster_page.click("#send-sample-request")

@@ -247,3 +247,13 @@ def test_trade_hub_and_nav(roaster_client: Client, moderator_client: Client, ope
     html = roaster_client.get("/trade/").content.decode()
     assert 'href="/trade/"' in html and open_negotiation.lot.name in html
     assert 'href="/trade/claims/"' in moderator_client.get("/trade/claims/").content.decode()
+
+
+def test_lot_page_has_the_trade_section(
+    roaster_client: Client, producer_client: Client, anon_client: Client, lot: Lot
+) -> None:
+    html = roaster_client.get(f"/lots/{lot.pk}/").content.decode()
+    assert 'id="trade-section"' in html and f"/trade/lots/{lot.pk}/offer/" in html
+    assert f"/trade/lots/{lot.pk}/sample/" in html
+    assert "open negotiation" in producer_client.get(f"/lots/{lot.pk}/").content.decode()
+    assert "Log in as a roaster" in anon_client.get(f"/lots/{lot.pk}/").content.decode()

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +92,29 @@ def payment_open(*, by: Any, subject_kind: str, subject_id: int, kind: str | Non
     except model.DoesNotExist as exc:
         raise ValidationError({"subject_id": [_("There is no such order or sample request.")]}) from exc
     if subject_kind == SubjectKind.ORDER:
+        # The first payment on an order is whichever of full / deposit exists already, else what
+        # the lot's terms ask now; so a change of terms cannot open a second up-front payment.
+        upfront = (
+            Payment.objects.filter(
+                subject_kind=subject_kind, subject_id=subject_id, kind__in=[PaymentKind.FULL, PaymentKind.DEPOSIT]
+            )
+            .order_by("pk")
+            .first()
+        )
+        expected = upfront.kind if upfront else payables.order_due(subject).kind
+        if kind in (None, expected):
+            kind = expected
+        elif kind == PaymentKind.BALANCE:
+            if expected != PaymentKind.DEPOSIT or upfront is None or not upfront.is_settled:
+                raise Conflict(_("The balance is due once the deposit is paid."))
+        else:
+            raise ValidationError(
+                {
+                    "kind": [
+                        _("This order is paid as the producer chose: %(kind)s.") % {"kind": PaymentKind(expected).label}
+                    ]
+                }
+            )
         due = payables.order_due(subject, kind)
     else:
         if kind not in (None, PaymentKind.SAMPLE_FEE):
@@ -182,6 +206,9 @@ def payment_attempt_start(*, payment: Payment, by: Any, payment_method: str) -> 
             raise Conflict(_("This payment is made by bank transfer."))
         if locked.amount_paid > 0:
             raise Conflict(_("This payment is already made."), {"status": locked.status})
+        if locked.attempt_rows.filter(status=PaymentAttempt.Status.PROCESSING).exists():
+            # A charge still in flight may yet succeed: a second one could charge the buyer twice.
+            raise Conflict(_("A payment is being processed; wait for its result."), {"status": locked.status})
         locked.attempts += 1
         number = locked.attempts
         attempt = PaymentAttempt.objects.create(
@@ -264,6 +291,14 @@ def payment_apply_intent(
             if attempt.status != PaymentAttempt.Status.SUCCEEDED:
                 attempt.status = PaymentAttempt.Status.SUCCEEDED
                 attempt_fields.append("status")
+                if payment.amount_paid > 0 and payment.intent_id and payment.intent_id != result.intent_id:
+                    # Two attempts both charged: keep the first, flag this one for a moderator to refund.
+                    audit_log(
+                        actor=by,
+                        action="payment.duplicate_charge",
+                        target=payment,
+                        data={"intent": result.intent_id, "amount": str(result.amount_received)},
+                    )
             received = min(result.amount_received or result.amount, payment.amount)
             if received > payment.amount_paid:
                 payment.amount_paid = received
@@ -363,7 +398,7 @@ def _after_change(
             kind="payment.received",
             message=_("Payment received: %(what)s, %(amount)s %(currency)s.")
             % {"what": payment.description, "amount": payment.amount_paid, "currency": payment.currency},
-            url=f"/payments/{payment.public_id}/",
+            url=reverse("payments:detail", args=[payment.public_id]),
             dedupe_key=f"payment-received-{payment.pk}",
         )
     if payment.amount_refunded > old_refunded and payment.amount_paid > 0:
@@ -380,7 +415,7 @@ def _after_change(
             kind="payment.refunded",
             message=_("Refunded %(amount)s %(currency)s: %(what)s.")
             % {"what": payment.description, "amount": delta, "currency": payment.currency},
-            url=f"/payments/{payment.public_id}/",
+            url=reverse("payments:detail", args=[payment.public_id]),
             dedupe_key=f"payment-refunded-{payment.pk}-{payment.amount_refunded}",
         )
 
@@ -573,7 +608,8 @@ def webhook_process(*, event: dict[str, Any]) -> str:
         except IntegrityError:
             return "duplicate"
         handler = WEBHOOK_HANDLERS.get(event_type)
-        obj = (event.get("data") or {}).get("object") or {}
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
         outcome = handler(obj) if handler and isinstance(obj, dict) else "ignored"
         row.outcome = outcome
         row.save(update_fields=["outcome"])

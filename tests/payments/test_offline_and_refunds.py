@@ -214,3 +214,16 @@ def test_api_refunds_are_for_moderators_only(api: Any, order: Any, roaster: Any,
     assert api(producer := payment.payee).get("/api/v1/payments/ledger/").json()["count"] == 2
     assert api(roaster).get("/api/v1/payments/ledger/").status_code == 403
     assert producer.pk == order.seller_id
+
+
+def test_changing_the_terms_later_cannot_open_a_second_up_front_payment(
+    order: Any, roaster: Any, producer: Any
+) -> None:
+    full = open_order_payment(order, roaster)
+    services.lot_terms_set(lot=order.lot, by=producer, mode="deposit")
+    assert open_order_payment(order, roaster).pk == full.pk
+    with pytest.raises(ValidationError):
+        services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.DEPOSIT)
+    with pytest.raises(Conflict):
+        services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.BALANCE)
+    assert Payment.objects.count() == 1

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from core.errors import Conflict
 from core.models import AuditEvent
 from marketplace.negotiation.models import OrderStatus
 from marketplace.payments import services
 from marketplace.payments.models import Payment, PaymentAttempt, PaymentStatus, PayoutEntry, ProcessedEvent, SubjectKind
+from marketplace.payments.providers import intent_from_payload
 from tests.payments.conftest import event, sign
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +202,21 @@ def test_a_failure_for_an_old_attempt_does_not_undo_a_later_success(payment: Pay
 
 def test_get_is_not_allowed(client: Any) -> None:
     assert client.get("/hooks/stripe/").status_code == 405
+
+
+def test_a_second_successful_charge_is_flagged_for_a_refund_not_counted(payment: Payment, post_hook: Any) -> None:
+    PaymentAttempt.objects.create(payment=payment, number=2, idempotency_key="k-2", intent_id="pi_test_2")
+    Payment.objects.filter(pk=payment.pk).update(attempts=2)
+    post_hook(event("payment_intent.succeeded", intent()))
+    post_hook(event("payment_intent.succeeded", {**intent(), "id": "pi_test_2"}))
+    assert state(payment) == (PaymentStatus.PAID, Decimal("3000.00"), Decimal("0"), 1)
+    flagged = AuditEvent.objects.get(action="payment.duplicate_charge", target_id=str(payment.pk))
+    assert flagged.data["intent"] == "pi_test_2"
+
+
+def test_a_processing_charge_blocks_a_second_attempt(payment: Payment, roaster: Any) -> None:
+    post_processing = {**intent("processing")}
+    services.payment_apply_intent(result=intent_from_payload(post_processing), source="test")
+    assert payment.attempt_rows.get().status == PaymentAttempt.Status.PROCESSING
+    with pytest.raises(Conflict):
+        services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")

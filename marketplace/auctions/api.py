@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -35,7 +36,7 @@ def _check_paging(request: Request) -> None:
     for name in ("page", "page_size"):
         values = request.query_params.getlist(name)
         if len(values) > 1 or any(not v.isdigit() or int(v) < 1 for v in values):
-            errors[name] = ["A single positive whole number."]
+            errors[name] = [_("A single positive whole number.")]
     if errors:
         raise ValidationError(errors)
 
@@ -168,10 +169,10 @@ class AuctionViewSet(viewsets.GenericViewSet):
         item_id = data.get("lot")
         if item_id is None:
             if len(items) != 1:
-                raise ValidationError({"lot": "This auction has several lots: say which one you bid on."})
+                raise ValidationError({"lot": _("This auction has several lots: say which one you bid on.")})
             item_id = items[0].pk
         if item_id not in {i.pk for i in items}:
-            raise ValidationError({"lot": "This lot is not in this auction."})
+            raise ValidationError({"lot": _("This lot is not in this auction.")})
         result = services.bid_place(
             item=item_id,
             bidder=request.user,

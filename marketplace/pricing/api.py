@@ -40,8 +40,8 @@ class _ReferenceViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         model = TABLES[self.kind][0]
         if getattr(self, "swagger_fake_view", False):
-            return model.objects.none()
-        return model.objects.all().order_by(*model._meta.ordering, "pk")
+            return model._default_manager.none()
+        return model._default_manager.order_by(*(model._meta.ordering or []), "pk")
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = reference_save(kind=self.kind, by=self.request.user, data=serializer.validated_data)

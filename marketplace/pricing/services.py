@@ -59,7 +59,7 @@ def premium_store(*, lot_id: int, result: PremiumResult, now: datetime.datetime)
             existing.changed_at = now
         existing.save()
         premium = existing
-    ratio = values["premium_ratio"]
+    ratio = result.premium_ratio
     # Conditional UPDATE: no write (and no row lock held longer) when the catalogue value is right.
     Lot.objects.filter(pk=lot_id).exclude(premium_ratio=ratio).update(premium_ratio=ratio)
     if changed:
@@ -174,7 +174,7 @@ def reference_save(*, kind: str, by: Any, data: dict[str, Any], instance: models
             action = f"pricing.{kind}_updated"
         changes = _apply(obj, fields, data)
         if hasattr(obj, "updated_by_id"):
-            obj.updated_by = by
+            obj.updated_by = by  # type: ignore[attr-defined]
         obj.full_clean()
         try:
             with transaction.atomic():
@@ -251,7 +251,7 @@ def csv_import(*, kind: str, by: Any, data: bytes) -> int:
         raise ValidationError(_("The file must be UTF-8 text.")) from exc
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in columns if c not in header and model._meta.get_field(c).blank is False]
+    missing = [c for c in columns if c not in header and getattr(model._meta.get_field(c), "blank", True) is False]
     if missing:
         raise ValidationError(_("Missing columns: %(columns)s") % {"columns": ", ".join(missing)})
     errors: list[str] = []
@@ -280,7 +280,7 @@ def csv_import(*, kind: str, by: Any, data: bytes) -> int:
             obj = existing or model()
             changes = _apply(obj, fields, values)
             if hasattr(obj, "updated_by_id"):
-                obj.updated_by = by
+                obj.updated_by = by  # type: ignore[attr-defined]
             try:
                 # Fields that did not parse are reported once, above; check the rest of the row too.
                 obj.full_clean(exclude=failed, validate_unique=False, validate_constraints=not failed)

@@ -12,7 +12,9 @@ the per-lot arithmetic in Python, batch by batch.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -49,7 +51,7 @@ def _reference_tables(ctx: PricingContext, lot_filter_sql: str, lot_params: list
             lot_params,
         )
         present = cursor.fetchall()
-    rate_rows = [("USD", KG_PER_LB / KG_PER_LB, None)]  # Decimal 1, like PricingContext.rate("USD")
+    rate_rows: list[tuple[str, Decimal, datetime.date | None]] = [("USD", Decimal(1), None)]  # as ctx.rate("USD")
     rate_rows += [(cur, rate, on) for cur, (rate, on) in ctx.rates.items() if cur != "USD"]
     adj_rows = sorted(
         {

@@ -144,9 +144,8 @@ def lot_section_context(request: HttpRequest, lot: Any) -> dict[str, Any] | None
     tone = ""
     if ratio is not None:
         tone = "bad" if premium.flags else ("ok" if ratio >= 2 else "warn")
-    show_flags = getattr(request.user, "is_authenticated", False) and (
-        request.user.role == MODERATOR or request.user.pk == lot.producer_id
-    )
+    user = request.user
+    show_flags = user.is_authenticated and (getattr(user, "role", None) == MODERATOR or user.pk == lot.producer_id)
     return {
         "premium": premium,
         "chart": chart,

@@ -7,12 +7,18 @@ class CuppingConfig(AppConfig):
     verbose_name = _("Cupping")
 
     def ready(self) -> None:
-        from core.registry import LotSection, NavItem, register_lot_section, register_nav
-        from cupping.views import lot_section_context
+        from core.registry import LotSection, NavItem, Panel, register_lot_section, register_nav, register_panel
+        from cupping.views import grader_panel, lot_section_context, producer_panel
 
         register_nav(NavItem(label=_("Cupping queue"), url_name="cupping:queue", roles=("q_grader",), order=30))
         register_nav(NavItem(label=_("Cupping requests"), url_name="cupping:requests", roles=("producer",), order=35))
         register_nav(NavItem(label=_("Calibration"), url_name="cupping:calibration", roles=("moderator",), order=80))
+        register_panel(Panel(template="cupping/partials/panel_grader.html", context=grader_panel, roles=("q_grader",)))
+        register_panel(
+            Panel(
+                template="cupping/partials/panel_producer.html", context=producer_panel, roles=("producer",), order=40
+            )
+        )
         register_lot_section(
             LotSection(template="cupping/partials/lot_section.html", context=lot_section_context, order=20)
         )

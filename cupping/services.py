@@ -705,6 +705,24 @@ def import_validate(text: str, *, uploader: Any, job_id: Any = None) -> tuple[li
     return sheets, errors
 
 
+def _notify_named_graders(job: Job, *, uploader: Any) -> None:
+    """Tell every grader a sheet was entered for in their name, so a false entry is seen (and can
+    be withdrawn by them). Once per job and grader, so a rerun sends nothing new."""
+    counts: dict[int, int] = {}
+    for grader_id in (
+        CuppingSheet.objects.filter(import_job=job.pk).exclude(grader=uploader).values_list("grader_id", flat=True)
+    ):
+        counts[grader_id] = counts.get(grader_id, 0) + 1
+    for grader in User.objects.filter(pk__in=counts):
+        notify(
+            recipient=grader,
+            kind="cupping_import",
+            message=_("%(who)s entered %(n)d cupping sheets in your name.") % {"who": uploader, "n": counts[grader.pk]},
+            url=reverse("cupping:queue"),
+            dedupe_key=f"cupping-import-{job.pk}",
+        )
+
+
 def cupping_import_run(*, job_id: Any) -> str:
     """Validate every row, then insert all sheets in one transaction, or none. Safe to run twice."""
     job = Job.objects.select_related("owner").filter(pk=job_id).first()
@@ -739,6 +757,7 @@ def cupping_import_run(*, job_id: Any) -> str:
         if not CuppingSheet.objects.filter(import_job=job.pk).exists():
             raise
     created = list(CuppingSheet.objects.filter(import_job=job.pk).values_list("pk", flat=True))
+    _notify_named_graders(job, uploader=job.owner)
     job_finish(
         job_id=job.pk,
         ok=True,

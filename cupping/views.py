@@ -24,6 +24,23 @@ def lot_section_context(request: HttpRequest, lot: Any) -> dict[str, Any] | None
     return selectors.lot_section(request.user, lot)
 
 
+def grader_panel(request: HttpRequest) -> dict[str, Any]:
+    """The Q-grader's dashboard panel: what waits in the queue and the latest sheets."""
+    return {
+        "queue_count": selectors.grader_queue(request.user).count(),
+        "sheets": list(selectors.sheets_visible_to(request.user).filter(grader=request.user)[:5]),
+    }
+
+
+def producer_panel(request: HttpRequest) -> dict[str, Any]:
+    """The producer's dashboard panel: their cupping requests still open."""
+    return {
+        "requests": list(
+            selectors.requests_visible_to(request.user).filter(status__in=["open", "accepted"]).order_by("-id")[:5]
+        )
+    }
+
+
 # --- Requests ------------------------------------------------------------------------------
 
 

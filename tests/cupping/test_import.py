@@ -93,6 +93,10 @@ def test_a_valid_session_imports_every_row_for_many_lots_and_cuppers(
     sca = LotScore.objects.get(lot=lot_a, protocol="sca2004")
     assert (str(sca.mean), sca.graders) == ("84.25", 2)
     assert LotScore.objects.get(lot=lot_b, protocol="cva").graders == 2
+    # The grader named in the file hears about it once; the uploader does not.
+    assert second_grader.notifications.filter(kind="cupping_import").count() == 1
+    assert "2 cupping sheets" in second_grader.notifications.get(kind="cupping_import").message
+    assert not q_grader.notifications.filter(kind="cupping_import").exists()
 
 
 def test_errors_are_reported_per_row_and_column_and_nothing_is_imported(

@@ -215,3 +215,11 @@ def test_calibration_shows_each_graders_deviation_from_the_panel_mean(
     assert rows[third_grader.pk]["mean_deviation"] == Decimal("-0.50")
     page = moderator_client.get(reverse("cupping:calibration")).content.decode()
     assert f'id="calibration-{q_grader.pk}"' in page and "+0.63" in page
+
+
+def test_dashboards_show_the_queue_and_the_open_requests(producer, producer_client, q_grader_client, lot):
+    services.request_create(lot=lot, by=producer)
+    grader_page = q_grader_client.get(reverse("accounts:dashboard")).content.decode()
+    assert 'id="cupping-panel"' in grader_page and "1 request waiting in your queue." in grader_page
+    producer_page = producer_client.get(reverse("accounts:dashboard")).content.decode()
+    assert 'id="cupping-panel"' in producer_page and lot.name in producer_page

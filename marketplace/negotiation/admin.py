@@ -38,14 +38,22 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OfferInline(ReadOnlyInline):
     model = Offer
-    fields = ["seq", "side", "by", "quantity_kg", "price", "currency", "price_unit", "incoterm", "expires_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "seq",
+        "side",
+        "by",
+        "quantity_kg",
+        "price",
+        "currency",
+        "price_unit",
+        "incoterm",
+        "expires_at",
+    )
 
 
 class NegotiationEventInline(ReadOnlyInline):
     model = NegotiationEvent
-    fields = ["created_at", "actor", "action", "offer", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "actor", "action", "offer", "note")
 
 
 @admin.register(Negotiation)
@@ -63,14 +71,12 @@ class NegotiationAdmin(admin.ModelAdmin):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["created_at", "actor", "action", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "actor", "action", "data")
 
 
 class ShipmentDocumentInline(ReadOnlyInline):
     model = ShipmentDocument
-    fields = ["name", "content_type", "size", "sha256", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "content_type", "size", "sha256", "created_at")
 
 
 @admin.register(Order)

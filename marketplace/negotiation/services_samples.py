@@ -213,6 +213,7 @@ def sample_confirm_arrival(*, sample: SampleRequest, by: Any) -> SampleRequest:
             fields={"arrived_at": now, "feedback_due_at": now + datetime.timedelta(days=conf.SAMPLE_FEEDBACK_DAYS)},
         )
         if changed:
+            assert sample.feedback_due_at is not None
             _tell(
                 sample=sample,
                 recipient=sample.producer,

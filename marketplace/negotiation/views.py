@@ -6,7 +6,7 @@ form), PermissionDenied (403) or Conflict (shown as a message, the page re-rende
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,12 +14,18 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from core.decorators import role_required
 from core.errors import Conflict
 from lots.models import PUBLIC_STATUSES, Lot
 from marketplace.negotiation import forms, selectors, services
 from marketplace.negotiation.models import Negotiation, QualityClaim, SampleRequest, Side
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
 
 PARTIES = ("producer", "roaster")
 READERS = ("producer", "roaster", "moderator")
@@ -29,8 +35,8 @@ READERS = ("producer", "roaster", "moderator")
 
 
 @role_required(*PARTIES)
-def trade(request: HttpRequest) -> HttpResponse:
-    user = request.user
+def trade(request: HtmxHttpRequest) -> HttpResponse:
+    user: Any = request.user
     return render(
         request,
         "negotiation/trade.html",
@@ -52,7 +58,7 @@ def _public_lot(pk: int) -> Lot:
 
 
 @role_required("roaster")
-def negotiation_open(request: HttpRequest, lot_id: int) -> HttpResponse:
+def negotiation_open(request: HtmxHttpRequest, lot_id: int) -> HttpResponse:
     lot = _public_lot(lot_id)
     if request.method == "POST":
         form = forms.OfferForm(request.POST)
@@ -71,7 +77,7 @@ def negotiation_open(request: HttpRequest, lot_id: int) -> HttpResponse:
     return render(request, "negotiation/offer_form.html", {"lot": lot, "form": form})
 
 
-def _thread_context(request: HttpRequest, negotiation: Negotiation, **extra: Any) -> dict[str, Any]:
+def _thread_context(request: HtmxHttpRequest, negotiation: Negotiation, **extra: Any) -> dict[str, Any]:
     side = negotiation.side_of(request.user)
     my_turn = negotiation.is_active and side is not None and negotiation.turn == side
     offer = negotiation.current_offer
@@ -90,14 +96,14 @@ def _thread_context(request: HttpRequest, negotiation: Negotiation, **extra: Any
     return ctx
 
 
-def _thread_response(request: HttpRequest, negotiation: Negotiation, **extra: Any) -> HttpResponse:
+def _thread_response(request: HtmxHttpRequest, negotiation: Negotiation, **extra: Any) -> HttpResponse:
     fresh = selectors.negotiation_for(user=request.user, pk=negotiation.pk)
     template = "negotiation/partials/thread.html" if request.htmx else "negotiation/negotiation_detail.html"
     return render(request, template, _thread_context(request, fresh, **extra))
 
 
 @role_required(*READERS)
-def negotiation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def negotiation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     negotiation = selectors.negotiation_for(user=request.user, pk=pk)
     ctx = _thread_context(request, negotiation)
     if request.user.pk == negotiation.seller_id:
@@ -105,7 +111,7 @@ def negotiation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "negotiation/negotiation_detail.html", ctx)
 
 
-def _after_move(request: HttpRequest, negotiation: Negotiation, error: str = "", **extra: Any) -> HttpResponse:
+def _after_move(request: HtmxHttpRequest, negotiation: Negotiation, error: str = "", **extra: Any) -> HttpResponse:
     if request.htmx:
         return _thread_response(request, negotiation, error=error, **extra)
     if error:
@@ -115,7 +121,7 @@ def _after_move(request: HttpRequest, negotiation: Negotiation, error: str = "",
 
 @require_POST
 @role_required(*PARTIES)
-def negotiation_counter(request: HttpRequest, pk: int) -> HttpResponse:
+def negotiation_counter(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     negotiation = selectors.negotiation_for(user=request.user, pk=pk)
     form = forms.OfferForm(request.POST)
     if form.is_valid():
@@ -136,7 +142,7 @@ def negotiation_counter(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*PARTIES)
-def negotiation_accept(request: HttpRequest, pk: int) -> HttpResponse:
+def negotiation_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     negotiation = selectors.negotiation_for(user=request.user, pk=pk)
     try:
         order = services.negotiation_accept(negotiation=negotiation, by=request.user)
@@ -153,7 +159,7 @@ def negotiation_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*PARTIES)
-def negotiation_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def negotiation_reject(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     negotiation = selectors.negotiation_for(user=request.user, pk=pk)
     form = forms.NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -166,7 +172,7 @@ def negotiation_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required("roaster")
-def negotiation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def negotiation_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     negotiation = selectors.negotiation_for(user=request.user, pk=pk)
     form = forms.NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -181,7 +187,7 @@ def negotiation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required("roaster")
-def sample_request(request: HttpRequest, lot_id: int) -> HttpResponse:
+def sample_request(request: HtmxHttpRequest, lot_id: int) -> HttpResponse:
     lot = _public_lot(lot_id)
     terms = selectors.sample_terms_of(lot.producer)
     if request.method == "POST":
@@ -201,7 +207,7 @@ def sample_request(request: HttpRequest, lot_id: int) -> HttpResponse:
     return render(request, "negotiation/sample_form.html", {"lot": lot, "form": form, "terms": terms})
 
 
-def _sample_page(request: HttpRequest, sample: SampleRequest, **forms_: Any) -> HttpResponse:
+def _sample_page(request: HtmxHttpRequest, sample: SampleRequest, **forms_: Any) -> HttpResponse:
     is_producer = request.user.pk == sample.producer_id
     is_roaster = request.user.pk == sample.roaster_id
     ctx = {
@@ -217,7 +223,7 @@ def _sample_page(request: HttpRequest, sample: SampleRequest, **forms_: Any) -> 
 
 
 @role_required(*READERS)
-def sample_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sample_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _sample_page(request, selectors.sample_for(user=request.user, pk=pk))
 
 
@@ -241,7 +247,7 @@ SAMPLE_ACTIONS = {
 
 @require_POST
 @role_required(*PARTIES)
-def sample_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def sample_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in SAMPLE_ACTIONS:
         raise Http404
     sample = selectors.sample_for(user=request.user, pk=pk)
@@ -265,7 +271,7 @@ def sample_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @role_required("producer")
-def sample_terms(request: HttpRequest) -> HttpResponse:
+def sample_terms(request: HtmxHttpRequest) -> HttpResponse:
     terms = selectors.sample_terms_of(request.user)
     if request.method == "POST":
         form = forms.SampleTermsForm(request.POST)
@@ -285,7 +291,7 @@ def sample_terms(request: HttpRequest) -> HttpResponse:
 # --- Orders -----------------------------------------------------------------------------------
 
 
-def _order_page(request: HttpRequest, pk: int, **forms_: Any) -> HttpResponse:
+def _order_page(request: HtmxHttpRequest, pk: int, **forms_: Any) -> HttpResponse:
     order = selectors.order_for(user=request.user, pk=pk)
     lot = order.lot
     ctx = {
@@ -304,13 +310,13 @@ def _order_page(request: HttpRequest, pk: int, **forms_: Any) -> HttpResponse:
 
 
 @role_required(*READERS)
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _order_page(request, pk)
 
 
 @require_POST
 @role_required("producer")
-def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
+def order_ship(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_for(user=request.user, pk=pk)
     form = forms.OrderShipForm(request.POST, request.FILES)
     if form.is_valid():
@@ -329,7 +335,7 @@ def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required("roaster")
-def order_delivered(request: HttpRequest, pk: int) -> HttpResponse:
+def order_delivered(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_for(user=request.user, pk=pk)
     try:
         services.order_confirm_delivery(order=order, by=request.user)
@@ -340,7 +346,7 @@ def order_delivered(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required("roaster")
-def order_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def order_claim(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_for(user=request.user, pk=pk)
     form = forms.ClaimForm(request.POST)
     if form.is_valid():
@@ -359,7 +365,7 @@ def order_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*PARTIES)
-def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def order_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_for(user=request.user, pk=pk)
     form = forms.CancelForm(request.POST)
     if form.is_valid():
@@ -376,19 +382,19 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(*READERS)
-def order_document(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
+def order_document(request: HtmxHttpRequest, pk: int, doc_id: int) -> HttpResponse:
     order = selectors.order_for(user=request.user, pk=pk)
     doc = get_object_or_404(order.documents.all(), pk=doc_id)
     response = FileResponse(doc.file.open("rb"), content_type=doc.content_type, as_attachment=True, filename=doc.name)
     response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return cast(HttpResponse, response)  # a streaming response; the decorators' type says HttpResponse
 
 
 # --- Quality claims (moderators) --------------------------------------------------------------
 
 
 @role_required("moderator")
-def claims(request: HttpRequest) -> HttpResponse:
+def claims(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "negotiation/claims.html",
@@ -398,7 +404,7 @@ def claims(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required("moderator")
-def claim_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+def claim_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(QualityClaim.objects.select_related("order"), pk=pk)
     form = forms.ClaimResolveForm(request.POST)
     error = ""

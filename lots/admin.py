@@ -49,8 +49,8 @@ class LotTagInline(admin.TabularInline):
 class LotPhotoInline(admin.TabularInline):
     model = LotPhoto
     extra = 0
-    fields = ["kind", "caption", "width", "height", "taken_at", "gps_lat", "gps_lon"]
-    readonly_fields = fields
+    fields = ("kind", "caption", "width", "height", "taken_at", "gps_lat", "gps_lon")
+    readonly_fields = ("kind", "caption", "width", "height", "taken_at", "gps_lat", "gps_lon")
     can_delete = False
 
 
@@ -72,8 +72,8 @@ class LotAdmin(admin.ModelAdmin):
 class CustodyDocumentInline(admin.TabularInline):
     model = CustodyDocument
     extra = 0
-    fields = ["name", "content_type", "size", "sha256"]
-    readonly_fields = fields
+    fields = ("name", "content_type", "size", "sha256")
+    readonly_fields = ("name", "content_type", "size", "sha256")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:

@@ -73,7 +73,7 @@ class FarmViewSet(
             return Farm.objects.none()
         user = self.request.user
         qs = Farm.objects.order_by("name", "id")
-        return qs if getattr(user, "is_moderator", False) else qs.filter(producer=user)
+        return qs if getattr(user, "is_moderator", False) else qs.filter(producer=user)  # type: ignore[misc]
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.farm_create(producer=self.request.user, data=serializer.validated_data)
@@ -101,7 +101,7 @@ class PlotViewSet(
             return Plot.objects.none()
         user = self.request.user
         qs = Plot.objects.select_related("farm").prefetch_related("varieties").order_by("farm__name", "name", "id")
-        return qs if getattr(user, "is_moderator", False) else qs.filter(farm__producer=user)
+        return qs if getattr(user, "is_moderator", False) else qs.filter(farm__producer=user)  # type: ignore[misc]
 
     def _data(self, validated: dict[str, Any]) -> dict[str, Any]:
         data = {k: v for k, v in validated.items() if k not in ("farm", "variety_names")}
@@ -321,7 +321,7 @@ class LotCustodyEventsView(generics.ListCreateAPIView):
         lot = _visible_lot(request, kwargs["pk"])
         if lot.producer_id != request.user.pk:
             raise PermissionDenied("Only the producer who owns this lot can record its custody.")
-        data = request.data
+        data: Any = request.data
         if hasattr(data, "getlist"):
             data = {k: data.get(k) for k in data if k != "documents"} | {
                 "documents": request.FILES.getlist("documents")

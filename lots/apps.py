@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +13,8 @@ class LotsConfig(AppConfig):
 
         # The same choice sets appear under several field names (state_in/state_out, status/to);
         # name their schema enums once. Merged into the project's dict, so other apps can add theirs.
-        overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
+        spectacular: dict[str, Any] = settings.SPECTACULAR_SETTINGS
+        overrides: dict[str, str] = spectacular.setdefault("ENUM_NAME_OVERRIDES", {})
         overrides.setdefault("CoffeeStateEnum", "lots.models.CoffeeState")
         overrides.setdefault("LotStatusEnum", "lots.models.LotStatus")
         overrides.setdefault("PhotoKindEnum", "lots.models.PhotoKind")

@@ -106,8 +106,8 @@ class LotForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=_("Lot name"), max_length=200)
     code = forms.CharField(label=_("Lot code"), max_length=60)
-    farm = forms.ModelChoiceField(label=_("Farm"), queryset=None, required=False)  # type: ignore[arg-type]
-    plots = forms.ModelMultipleChoiceField(
+    farm: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Farm"), queryset=None, required=False)  # type: ignore[arg-type]
+    plots: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Plots"),
         queryset=None,
         required=False,
@@ -306,5 +306,5 @@ class CatalogueFilterForm(forms.Form):
             classification=list(data.get("classification") or []),
             verified=bool(data.get("verified")),
             tag=data.get("tag") or "",
-            sort=data.get("sort") if data.get("sort") in SORTS else "newest",
+            sort=str(data.get("sort")) if data.get("sort") in SORTS else "newest",
         )

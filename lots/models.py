@@ -322,8 +322,9 @@ class Lot(models.Model):
         super().save(*args, **kwargs)
 
     def _origin_country(self) -> str:
-        if self.farm_id is not None:
-            return self.farm.country
+        farm = self.farm if self.farm_id is not None else None
+        if farm is not None:
+            return farm.country
         profile = getattr(self.producer, "producer_profile", None) if self.producer_id else None
         return profile.country if profile is not None else ""
 

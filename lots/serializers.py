@@ -37,7 +37,7 @@ class FarmSerializer(serializers.ModelSerializer):
 
 class PlotSerializer(serializers.ModelSerializer):
     farm = serializers.PrimaryKeyRelatedField(queryset=Farm.objects.none())
-    varieties = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
+    varieties: Any = serializers.SlugRelatedField(many=True, slug_field="name", read_only=True)
     variety_names = serializers.ListField(
         child=serializers.CharField(max_length=100), write_only=True, required=False, max_length=30
     )
@@ -83,7 +83,7 @@ class LotSerializer(serializers.ModelSerializer):
     country = serializers.SerializerMethodField()
     region = serializers.SerializerMethodField()
     farm_name = serializers.SerializerMethodField()
-    plots = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    plots: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     group_members = serializers.SerializerMethodField()
 
     class Meta:

@@ -704,7 +704,8 @@ def photo_remove(*, photo: LotPhoto, by: Any) -> None:
 
     def _delete_files() -> None:
         for storage, name in names:
-            storage.delete(name)
+            if name:
+                storage.delete(name)
 
     transaction.on_commit(_delete_files)
 
@@ -816,6 +817,7 @@ def custody_event_add(
         errors["documents"] = _("At most %(n)s documents per event.") % {"n": conf.MAX_DOCUMENTS_PER_EVENT}
     if errors:
         raise ValidationError(errors)
+    assert w_in is not None and w_out is not None  # checked above
     checked = [(d, _check_document(d), hashlib.sha256(d.data).hexdigest()) for d in documents]
     with transaction.atomic():
         # The lot row lock serialises appends, so two writers cannot both take the same seq.

@@ -430,7 +430,10 @@ def dashboard_panel(request: HttpRequest) -> dict[str, Any]:
     farms = list(selectors.producer_farms(user))
     lots = list(selectors.producer_lots(user)[:10])
     counts = dict(
-        Lot.objects.filter(producer=user).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        Lot.objects.filter(producer=user)  # type: ignore[misc]
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
     )
     return {
         "farms": farms,

@@ -75,3 +75,47 @@ def test_roaster_pays_a_sample_fee_on_the_checkout_page(
     assert (payment.status, payment.amount_paid, payment.attempts) == (PaymentStatus.PAID, Decimal("25.00"), 2)
     assert PayoutEntry.objects.filter(payment=payment, producer=producer).count() == 1
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_a_card_needing_3d_secure_is_confirmed_after_the_check(
+    checkout_against_localstripe: None, live_server: Any, page: Any, browser_login: Any, roaster: Any, producer: Any
+) -> None:
+    lot = LotFactory(producer=producer, name="Finca Roja Pacamara")
+    SampleRequest.objects.create(
+        lot=lot, roaster=roaster, producer=producer, grams=300, fee=Decimal("12.50"), currency="USD", status="accepted"
+    )
+    browser_login(page, roaster)
+    page.goto(f"{live_server.url}/payments/")
+    page.click("#dues button[type=submit]")
+    page.wait_for_selector("[data-stand-in=number]")
+    page.fill("[data-stand-in=number]", "4000000000003220")
+    page.click("#pay-button")
+    page.wait_for_selector("#payment-result[data-status=paid]")
+    payment = Payment.objects.get()
+    assert (payment.amount_paid, payment.attempts) == (Decimal("12.50"), 1)
+
+
+def test_offline_mode_bank_transfer_confirmed_by_a_moderator(
+    live_server: Any, page: Any, browser_login: Any, roaster: Any, producer: Any, moderator: Any
+) -> None:
+    lot = LotFactory(producer=producer, name="Sítio Verde Catuaí")
+    SampleRequest.objects.create(
+        lot=lot, roaster=roaster, producer=producer, grams=300, fee=Decimal("20.00"), currency="USD", status="accepted"
+    )
+    browser_login(page, roaster)
+    page.goto(f"{live_server.url}/payments/")
+    assert page.is_visible("#offline-mode")
+    page.click("#dues button[type=submit]")
+    page.wait_for_selector("#bank-transfer")
+    reference = page.inner_text("#transfer-reference")
+    assert reference.startswith("offline_")
+    page.context.clear_cookies()
+
+    browser_login(page, moderator)
+    page.goto(f"{live_server.url}/payments/")
+    page.click(f"#transfers >> text={lot.name}")
+    page.fill("#received-form input[name=reference]", "WIRE-2026-11-28")
+    page.click("#received-form button[type=submit]")
+    page.wait_for_selector("[data-status=paid]")
+    payment = Payment.objects.get()
+    assert (payment.status, payment.amount_paid, payment.intent_id) == (PaymentStatus.PAID, Decimal("20.00"), reference)

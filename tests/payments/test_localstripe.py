@@ -103,3 +103,27 @@ def test_localstripe_delivers_a_signed_webhook_that_the_site_applies(
     payment = Payment.objects.get(pk=payment.pk)
     assert payment.status == PaymentStatus.PAID
     assert PayoutEntry.objects.filter(payment=payment).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_card_needing_3d_secure_waits_then_the_return_page_records_it(
+    stripe_on: str, sample: Any, roaster: Any
+) -> None:
+    from marketplace.payments.providers import get_provider
+
+    client = get_provider("stripe").client  # type: ignore[attr-defined]
+    card = {"number": "4000000000003220", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    method = client.v1.payment_methods.create(params={"type": "card", "card": card})
+    payment = services.payment_open(by=roaster, subject_kind=SubjectKind.SAMPLE, subject_id=sample.pk)
+    payment, result = services.payment_attempt_start(payment=payment, by=roaster, payment_method=method.id)
+    assert result.status == "requires_action"
+    assert result.client_secret
+    assert payment.status == PaymentStatus.PENDING
+    # What Stripe.js's handleNextAction does in the browser: the buyer passes the bank's check.
+    data = urllib.parse.urlencode(
+        {"key": "pk_test_localstripe", "client_secret": result.client_secret, "success": "true"}
+    ).encode()
+    url = f"{stripe_on}/v1/payment_intents/{result.intent_id}/_authenticate"
+    urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5)  # noqa: S310
+    payment = services.payment_sync(payment=payment, by=roaster, intent_id=result.intent_id)
+    assert (payment.status, payment.amount_paid) == (PaymentStatus.PAID, Decimal("25.00"))

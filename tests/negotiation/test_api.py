@@ -189,3 +189,33 @@ def test_orders_api_ship_deliver_claim(
     assert api(roaster).post(url + "confirm-delivery/", {}, format="json").json()["status"] == "delivered"
     r = api(roaster).post(url + "claim/", {"description": "Moisture 13.5%"}, format="json")
     assert r.status_code == 201 and r.json()["claims"][0]["status"] == "open"
+
+
+def _count_queries(client: Any, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_endpoints_make_no_query_per_row(api: Any, producer: Any, roaster: Any) -> None:
+    from tests.factories import LotFactory, RoasterFactory
+
+    client = api(producer)
+
+    def grow() -> None:
+        lot = LotFactory(producer=producer)
+        n = services.negotiation_open(lot=lot, by=RoasterFactory(), **terms(quantity_kg=Decimal("10")))
+        services.negotiation_counter(negotiation=n, by=producer, **terms(quantity_kg=Decimal("10")))
+        services.sample_request(lot=lot, by=roaster, kind="offer", grams=200)
+        other = services.negotiation_open(lot=lot, by=roaster, **terms(quantity_kg=Decimal("10")))
+        services.negotiation_accept(negotiation=other, by=producer)
+
+    grow()
+    small = {u: _count_queries(client, u) for u in (NEGOTIATIONS, "/api/v1/samples/", "/api/v1/orders/")}
+    for _ in range(4):
+        grow()
+    large = {u: _count_queries(client, u) for u in small}
+    assert large == small

@@ -139,6 +139,14 @@ def claim_decide(
                 % {"status": current.get_status_display(), "target": ClaimStatus(target).label},
                 extra={"status": current.status},
             )
+        if target == ClaimStatus.APPROVED and lot.classification != current.kind:
+            # DESIGN.md: over 1,000 kg can never carry the micro-lot badge, 50–100 kg neither badge.
+            raise ValidationError(
+                {
+                    "decision": _("A lot of %(kg)s kg (%(cls)s) cannot carry the %(kind)s badge.")
+                    % {"kg": lot.weight_kg, "cls": lot.get_classification_display(), "kind": current.get_kind_display()}
+                }
+            )
         if evidence_version is not None and evidence_version != current.evidence_version:
             raise Conflict(
                 _("The evidence changed while you were looking at it; review the changes and decide again."),

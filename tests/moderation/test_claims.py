@@ -333,3 +333,14 @@ def test_two_lots_cut_from_one_small_plot_fail_volume_together(producer, q_grade
     factories.LotFactory(producer=producer, plots=[plot], weight_kg=Decimal("900"))
     services.claim_recompute(claim_id=claim.pk)
     assert results(claim)["volume"] == "fail"  # 1,200 kg from 0.4 ha = 3 t/ha
+
+
+def test_a_lot_over_1000_kg_can_never_be_approved_as_a_micro_lot(producer, q_grader, moderator, no_broker):
+    lot = genuine_lot(producer, q_grader, weight_kg=Decimal("1500"))
+    claim = submit(lot)
+    with pytest.raises(ValidationError) as exc:
+        services.claim_decide(claim=claim, by=moderator, decision="approve", reason="Looks great to me.")
+    assert "decision" in exc.value.message_dict
+    assert Lot.objects.get(pk=lot.pk).verified_badge == "" and not ClaimDecision.objects.exists()
+    services.claim_decide(claim=claim, by=moderator, decision="reject", reason="1,500 kg is not a micro-lot.")
+    assert MicroLotClaim.objects.get(pk=claim.pk).status == "rejected"

@@ -46,6 +46,13 @@ def _ensure_lots(n: int) -> None:
     for country in COUNTRIES:
         farm, _ = Farm.objects.get_or_create(producer=user, name=f"Bench farm {country}", defaults={"country": country})
         farms.append(farm)
+    # bulk_create skips Lot.save(), which fills the denormalised origin; older bench rows may lack it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE lots_lot l SET origin_country = f.country FROM lots_farm f "
+            "WHERE f.id = l.farm_id AND l.origin_country = '' AND l.code LIKE %s",
+            [PREFIX + "%"],
+        )
     have = Lot.objects.filter(producer=user, code__startswith=PREFIX).count()
     if have >= n:
         # Keep exactly n public lots of ours: park the rest as drafts.
@@ -90,6 +97,12 @@ def _ensure_lots(n: int) -> None:
             batch = []
     if batch:
         Lot.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE lots_lot l SET origin_country = f.country FROM lots_farm f "
+            "WHERE f.id = l.farm_id AND l.origin_country = '' AND l.code LIKE %s",
+            [PREFIX + "%"],
+        )
     tagged = (
         Lot.objects.filter(producer=user, code__startswith=PREFIX).order_by("pk").values_list("pk", flat=True)[::97]
     )
@@ -110,11 +123,10 @@ def _floor_sql() -> tuple[str, list[Any]]:
 UPDATE lots_lot AS l SET premium_ratio = ROUND(ROUND(
         CASE WHEN l.price_unit = 'kg' THEN l.price * 0.45359237 * r.usd ELSE l.price * r.usd END
         + CASE WHEN l.incoterm = 'FOB' THEN 0
-               ELSE (SELECT a.usd FROM adj a WHERE a.origin = UPPER(f.country) AND a.incoterm = l.incoterm) END,
+               ELSE (SELECT a.usd FROM adj a WHERE a.origin = UPPER(l.origin_country) AND a.incoterm = l.incoterm) END,
         4) / b.median, 3)
-FROM lots_farm f, rates r, base b
-WHERE f.id = l.farm_id AND r.currency = l.currency
-    AND b.origin = UPPER(f.country) AND b.hy = l.harvest_year
+FROM rates r, base b
+WHERE r.currency = l.currency AND b.origin = UPPER(l.origin_country) AND b.hy = l.harvest_year
     AND l.status IN ('listed', 'reserved', 'sold_out')"""
     return sql, params
 

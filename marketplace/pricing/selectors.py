@@ -97,7 +97,7 @@ _INPUT_FIELDS = (
     "currency",
     "price_unit",
     "incoterm",
-    "farm__country",
+    "origin_country",
     "harvest_year",
     "official_score",
     "classification",

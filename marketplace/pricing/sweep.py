@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.money import KG_PER_LB
 from core.signals import send_evidence_changed
-from lots.models import PUBLIC_STATUSES, Farm, Lot, LotTag
+from lots.models import PUBLIC_STATUSES, Lot, LotTag
 from marketplace.pricing import conf
 from marketplace.pricing.compute import CLAIMING_CLASSES, PricingContext
 from marketplace.pricing.models import LotPremium, ScoreBand
@@ -43,11 +43,9 @@ def _values(name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequen
 
 def _reference_tables(ctx: PricingContext, lot_filter_sql: str, lot_params: list[Any]) -> tuple[str, list[Any]]:
     lot = Lot._meta.db_table
-    farm = Farm._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT UPPER(COALESCE(f.country, '')), l.incoterm, l.harvest_year "  # noqa: S608 (table names from _meta, values as parameters)
-            f"FROM {lot} l LEFT JOIN {farm} f ON f.id = l.farm_id WHERE {lot_filter_sql}",
+            f"SELECT DISTINCT UPPER(l.origin_country), l.incoterm, l.harvest_year FROM {lot} l WHERE {lot_filter_sql}",  # noqa: S608 (table names from _meta, values as parameters)
             lot_params,
         )
         present = cursor.fetchall()
@@ -147,7 +145,6 @@ _COLUMNS = (
 def upsert_sql(with_sql: str) -> str:
     """The batch statement: compute every lot of an id range and upsert its premium row."""
     lot = Lot._meta.db_table
-    farm = Farm._meta.db_table
     tag = LotTag._meta.db_table
     premium = LotPremium._meta.db_table
     statuses = ", ".join(f"'{s}'" for s in PUBLIC_STATUSES)
@@ -160,7 +157,7 @@ def upsert_sql(with_sql: str) -> str:
     return f"""{with_sql},
 src AS (
     SELECT l.id AS lot_id, l.harvest_year AS hy, l.official_score AS score, l.classification AS cls,
-        l.verified_badge AS badge, UPPER(COALESCE(f.country, '')) AS origin,
+        l.verified_badge AS badge, UPPER(l.origin_country) AS origin,
         EXISTS (SELECT 1 FROM {tag} t WHERE t.lot_id = l.id AND t.tag = %(tag)s) AS comp,
         {_claim_sql()} AS claim,
         r.usd AS rate, r.valid_on AS rate_on,
@@ -170,9 +167,8 @@ src AS (
         CASE WHEN l.incoterm = 'FOB' THEN 0::numeric ELSE a.usd END AS adj,
         {_BAND_SQL} AS band
     FROM {lot} l
-    LEFT JOIN {farm} f ON f.id = l.farm_id
     LEFT JOIN rates r ON r.currency = l.currency
-    LEFT JOIN adj a ON a.origin = UPPER(COALESCE(f.country, '')) AND a.incoterm = l.incoterm
+    LEFT JOIN adj a ON a.origin = UPPER(l.origin_country) AND a.incoterm = l.incoterm
     WHERE l.status IN ({statuses}) AND l.id >= %(lo)s AND l.id < %(hi)s
 ),
 calc AS (

@@ -260,3 +260,14 @@ def test_ratio_is_copied_to_the_lot_and_a_change_is_announced_once(make_lot):
     assert lot.premium_ratio == Decimal("4.000")
     assert seen == [(lot.pk, "premium"), (lot.pk, "premium")]
     assert LotPremium.objects.filter(lot=lot).count() == 1
+
+
+def test_a_group_lot_without_a_farm_takes_its_origin_from_the_producer(producer):
+    from tests.factories import LotFactory
+
+    exact = baseline(origin="CO", harvest_year=2025, median=Decimal("5.00"))
+    baseline(origin="", harvest_year=2025, median=Decimal("4.00"))
+    lot = LotFactory(producer=producer, farm=None, price=Decimal("10.0000"), price_unit="lb")
+    assert lot.origin_country == "CO"
+    premium = lot_premium_recompute(lot_id=lot.pk)
+    assert (premium.baseline_id, premium.baseline_match) == (exact.pk, "origin_year")

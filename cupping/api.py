@@ -4,7 +4,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -127,10 +129,28 @@ class CuppingSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class SheetOriginalApi(APIView):
-    """Upload the signed original (multipart ``file``: JPEG/PNG/WebP image or PDF)."""
+    """The signed original: GET it (grader, the lot's producer, moderators); POST a new one
+    (the grader; multipart ``file``: JPEG/PNG/WebP image or PDF)."""
 
-    permission_classes = [role_permission(write=(Role.Q_GRADER,), read=(Role.Q_GRADER,))]
+    permission_classes = [role_permission(write=(Role.Q_GRADER,), read=tuple(Role.values))]
     parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        }
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        sheet = get_object_or_404(selectors.sheets_visible_to(request.user), pk=pk)
+        if not selectors.can_see_original(request.user, sheet):
+            raise exceptions.PermissionDenied("Only the grader, the lot's producer and moderators see the original.")
+        if not sheet.original:
+            raise NotFound("No signed original attached.")
+        response = FileResponse(sheet.original.open("rb"), content_type=sheet.original_content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @extend_schema(request={"multipart/form-data": OriginalUploadSerializer}, responses={200: SheetSerializer})
     def post(self, request: Request, pk: int) -> Response:

@@ -209,3 +209,19 @@ def test_lot_scores_api(api, q_grader, roaster, lot, submit):
         }
     ]
     assert api(None).get("/api/v1/lot-scores/").status_code in (401, 403)
+
+
+def test_the_signed_original_is_downloadable_by_grader_producer_and_moderator_only(
+    api, q_grader, producer, moderator, roaster, second_producer, lot, submit
+):
+    sheet = submit(q_grader, lot)
+    url = f"/api/v1/cupping-sheets/{sheet.pk}/original/"
+    assert api(q_grader).get(url).status_code == 404  # nothing attached yet
+    services.sheet_attach_original(sheet_id=sheet.pk, by=q_grader, data=b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n")
+    for user in (q_grader, producer, moderator):
+        res = api(user).get(url)
+        assert res.status_code == 200 and res["Content-Type"] == "application/pdf"
+        assert b"".join(res.streaming_content).startswith(b"%PDF-")
+    for user in (roaster, second_producer):
+        assert api(user).get(url).status_code == 403
+    assert api(None).get(url).status_code in (401, 403)

@@ -106,6 +106,9 @@ def _thread_response(request: HtmxHttpRequest, negotiation: Negotiation, **extra
 def negotiation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     negotiation = selectors.negotiation_for(user=request.user, pk=pk)
     ctx = _thread_context(request, negotiation)
+    if request.htmx:
+        # The waiting party's thread polls this, so the other side's move shows up by itself.
+        return render(request, "negotiation/partials/thread.html", ctx)
     if request.user.pk == negotiation.seller_id:
         ctx["buyer_record"] = selectors.roaster_sample_record(negotiation.buyer)
     return render(request, "negotiation/negotiation_detail.html", ctx)

@@ -257,3 +257,15 @@ def test_lot_page_has_the_trade_section(
     assert f"/trade/lots/{lot.pk}/sample/" in html
     assert "open negotiation" in producer_client.get(f"/lots/{lot.pk}/").content.decode()
     assert "Log in as a roaster" in anon_client.get(f"/lots/{lot.pk}/").content.decode()
+
+
+def test_waiting_party_polls_the_thread_and_gets_the_partial(
+    roaster_client: Client, producer_client: Client, open_negotiation: Negotiation
+) -> None:
+    url = f"/trade/negotiations/{open_negotiation.pk}/"
+    waiting = roaster_client.get(url).content.decode()
+    assert f'hx-get="{url}"' in waiting and 'hx-trigger="every 10s"' in waiting
+    answering = producer_client.get(url).content.decode()
+    assert 'hx-trigger="every 10s"' not in answering  # never swap away a form being filled in
+    partial = roaster_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="thread"')

@@ -27,7 +27,7 @@ class ReadOnlyMixin:
 class AuctionLotInline(ReadOnlyMixin, admin.TabularInline):
     model = AuctionLot
     extra = 0
-    fields = [
+    fields = (
         "position",
         "lot",
         "quantity_kg",
@@ -40,7 +40,7 @@ class AuctionLotInline(ReadOnlyMixin, admin.TabularInline):
         "status",
         "unsold_reason",
         "order_id",
-    ]
+    )
     readonly_fields = fields
     show_change_link = True
 
@@ -58,7 +58,7 @@ class AuctionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class BidInline(ReadOnlyMixin, admin.TabularInline):
     model = Bid
     extra = 0
-    fields = ["seq", "bidder", "kind", "amount_per_kg", "max_amount_per_kg", "placed_at"]
+    fields = ("seq", "bidder", "kind", "amount_per_kg", "max_amount_per_kg", "placed_at")
     readonly_fields = fields
     ordering = ["seq"]
 

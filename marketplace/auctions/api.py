@@ -60,7 +60,7 @@ class AuctionViewSet(viewsets.GenericViewSet):
             return [IsAuthenticated(), BidderPermission()]
         if self.action == "bids":
             return [IsAuthenticated()]
-        return super().get_permissions()
+        return list(super().get_permissions())
 
     def get_throttles(self) -> list[Any]:
         if self.action == "bids" and self.request.method == "POST":
@@ -137,7 +137,7 @@ class AuctionViewSet(viewsets.GenericViewSet):
         auction = self.get_object()
         if request.method == "GET":
             _check_paging(request)
-            rows = []
+            rows: list[dict[str, Any]] = []
             for item in auction.items.all():
                 rows.extend({**vars(row), "lot": item.pk} for row in selectors.bid_history(item, request.user))
             page = self.paginate_queryset(rows)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from lots.models import Lot
 from marketplace.auctions import conf
 from marketplace.auctions.models import ClosingMode
 
-_PRICE = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0.0001")}
+_PRICE: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0.0001")}
 
 
 class BidForm(forms.Form):
@@ -90,7 +90,7 @@ class AuctionForm(forms.Form):
         return rows
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         chosen = []
         for lot in self.lots:
             if data.get(f"lot_{lot.pk}"):

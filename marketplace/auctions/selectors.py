@@ -232,7 +232,7 @@ def auction_representation(
     now = now or clock.now()
     views = item_views(auction, user, now=now, bidders=bidders)
     user_id = user.pk if getattr(user, "is_authenticated", False) else None
-    lots = []
+    lots: list[dict[str, Any]] = []
     for view in views:
         item = view.item
         sees_order = user_id is not None and user_id in (item.lot.producer_id, item.leader_id) and item.status == "sold"
@@ -260,7 +260,7 @@ def auction_representation(
     if not standings:
         standing = Standing.NONE
     elif len(lots) == 1:
-        standing = lots[0]["standing"]
+        standing = str(lots[0]["standing"])
     elif Standing.OUTBID in standings:
         standing = Standing.OUTBID
     elif Standing.LEADING in standings:

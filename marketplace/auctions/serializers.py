@@ -81,7 +81,7 @@ class AuctionCreateSerializer(serializers.Serializer):
     )
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    lots = AuctionLotInputSerializer(many=True, min_length=1, max_length=100)
+    lots = AuctionLotInputSerializer(many=True, min_length=1, max_length=100)  # type: ignore[call-arg]
 
 
 class BidCreateSerializer(serializers.Serializer):

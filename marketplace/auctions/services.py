@@ -59,13 +59,19 @@ def _price(value: Any, field: str, *, required: bool = True) -> Decimal | None:
     return amount
 
 
+def _required_price(value: Any, field: str) -> Decimal:
+    amount = _price(value, field)
+    assert amount is not None  # _price raises for a missing required value
+    return amount
+
+
 def _lot_status(*, lot: Lot, to: str, by: Any, reason: str) -> None:
     """Move a lot through the lots app's guarded transition (audited there)."""
     try:
         from lots.services import lot_transition
     except ImportError:  # pragma: no cover - the lots app always ships it; kept for partial checkouts
-        lot_transition = None
-    if lot_transition is not None:
+        pass
+    else:
         lot_transition(lot=lot, to=to, by=by, reason=reason)
         return
     locked = Lot.objects.select_for_update().get(pk=lot.pk)  # pragma: no cover
@@ -80,10 +86,7 @@ def _parse_increment_table(rows: Iterable[Sequence[Any]] | None) -> list[list[st
     for row in rows or ():
         if len(row) != 2:
             raise ValidationError({"increment_table": _("Each step needs a price level and an increment.")})
-        level = _price(row[0], "increment_table")
-        step = _price(row[1], "increment_table")
-        assert level is not None and step is not None
-        out.append((level, step))
+        out.append((_required_price(row[0], "increment_table"), _required_price(row[1], "increment_table")))
     levels = [level for level, _step in out]
     if len(set(levels)) != len(levels):
         raise ValidationError({"increment_table": _("Each price level may appear only once.")})
@@ -141,11 +144,11 @@ def auction_create(
         errors.setdefault("lots", []).append(_("Choose at least one lot."))
     if errors:
         raise ValidationError(errors)
-    increment = _price(increment_per_kg, "increment_per_kg")
+    increment = _required_price(increment_per_kg, "increment_per_kg")
     table = _parse_increment_table(increment_table)
     prices = []
     for offer in lots:
-        opening = _price(offer.opening_price_per_kg, "opening_price_per_kg")
+        opening = _required_price(offer.opening_price_per_kg, "opening_price_per_kg")
         reserve = _price(offer.reserve_price_per_kg, "reserve_price_per_kg", required=False)
         if reserve is not None and opening is not None and reserve < opening:
             raise ValidationError({"reserve_price_per_kg": _("The reserve cannot be below the opening price.")})
@@ -267,9 +270,8 @@ def bid_place(
     least the current price plus the increment, and the bidder is a roaster who does not own the lot.
     A bid in the closing window extends the end (per lot) or resets the event clock (all lots).
     """
-    amount = _price(amount_per_kg, "amount_per_kg")
+    amount = _required_price(amount_per_kg, "amount_per_kg")
     ceiling = _price(max_amount_per_kg, "max_amount_per_kg", required=False)
-    assert amount is not None
     if not getattr(bidder, "is_authenticated", False) or bidder.role != Role.ROASTER or not bidder.is_active:
         raise PermissionDenied(_("Only roasters can bid."))
     item_id = item if isinstance(item, int) else item.pk
@@ -541,6 +543,7 @@ def _order_for(auction: Auction, item: AuctionLot) -> Any:
         logger.warning("negotiation.order_create is not available; auction lot %s sold without an order", item.pk)
         return None
     lot = item.lot
+    assert item.current_price_per_kg is not None  # a lot with a leader has a price
     return order_create(
         lot=lot,
         buyer=item.leader,

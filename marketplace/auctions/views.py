@@ -141,7 +141,7 @@ def bid(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 def auction_create(request: HttpRequest) -> HttpResponse:
     lots_qs = Lot.objects.filter(status=LotStatus.LISTED).select_related("farm").order_by("name")
     if request.user.role == "producer":  # type: ignore[union-attr]
-        lots_qs = lots_qs.filter(producer=request.user)
+        lots_qs = lots_qs.filter(producer=request.user)  # type: ignore[misc]
     lots_qs = lots_qs.exclude(auction_items__status=ItemStatus.OPEN)
     lots = list(lots_qs[:200])
     form = AuctionForm(request.POST or None, lots=lots)

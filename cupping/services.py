@@ -217,7 +217,9 @@ def _sheet_saved(sheet: CuppingSheet, *, actor: Any, request: CuppingRequest | N
     if request is None:
         request = (
             CuppingRequest.objects.filter(
-                lot_id=sheet.lot_id, grader_id=sheet.grader_id, status=CuppingRequest.Status.ACCEPTED
+                lot_id=sheet.lot_id,
+                grader_id=sheet.grader_id,
+                status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED],
             )
             .order_by("created_at")
             .first()

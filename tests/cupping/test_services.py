@@ -326,3 +326,19 @@ def test_only_the_grader_attaches_the_original(q_grader, second_grader, lot, sub
     sheet = submit(q_grader, lot)
     with pytest.raises(PermissionDenied):
         services.sheet_attach_original(sheet_id=sheet.pk, by=second_grader, data=PDF)
+
+
+def test_a_sheet_completes_the_request_naming_its_grader_even_before_accepting(producer, q_grader, lot, submit):
+    named = services.request_create(lot=lot, by=producer, grader=q_grader)
+    open_to_all = services.request_create(lot=lot, by=producer)
+    submit(q_grader, lot)
+    named.refresh_from_db()
+    open_to_all.refresh_from_db()
+    assert (named.status, open_to_all.status) == ("completed", "open")
+
+
+def test_a_completed_request_cannot_be_cancelled(producer, q_grader, lot, submit):
+    req = services.request_create(lot=lot, by=producer, grader=q_grader)
+    submit(q_grader, lot)
+    with pytest.raises(Conflict):
+        services.request_cancel(request_id=req.pk, by=producer)

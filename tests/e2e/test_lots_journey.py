@@ -75,7 +75,10 @@ def test_producer_lists_a_lot_with_evidence_and_a_roaster_finds_it(live_server, 
     page.wait_for_selector(".gallery figure >> nth=1")
     assert LotPhoto.objects.filter(lot=lot).count() == 2
     # No worker runs in browser tests: the page shows the sanitized image until derivatives exist.
-    assert page.evaluate("Array.from(document.querySelectorAll('.gallery img')).every(i => i.naturalWidth > 0)")
+    sources = page.eval_on_selector_all(".gallery img", "imgs => imgs.map(i => i.getAttribute('src'))")
+    for src in sources:
+        served = page.request.get(f"{url}{src}")
+        assert served.status == 200 and served.headers["content-type"] == "image/jpeg"
 
     # 5. Three custody events.
     page.goto(f"{url}/lots/{lot.pk}/custody/new/")

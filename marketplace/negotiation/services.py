@@ -250,12 +250,15 @@ def _order_move(
     return locked, True
 
 
-def _notify_other(*, order: Order, by: Any, kind: str, message: str) -> None:
-    """Tell the party who did not move (both parties when the platform or a moderator moved)."""
+def _notify_other(*, order: Order, by: Any, kind: str, message: str, key: str = "") -> None:
+    """Tell the party who did not move (both parties when the platform or a moderator moved).
+
+    Each move happens once per order, so (kind, order) makes the dedupe key; claims add their id.
+    """
     url = order_url(order)
     recipients = [u for u in (order.buyer, order.seller) if by is None or u.pk != by.pk]
     for recipient in recipients:
-        notify(recipient=recipient, kind=kind, message=message, url=url, dedupe_key=f"{kind}-{order.pk}")
+        notify(recipient=recipient, kind=kind, message=message, url=url, dedupe_key=f"{kind}-{order.pk}{key}")
 
 
 def order_mark_paid(*, order: Order, by: Any | None = None, reference: str = "") -> Order:
@@ -464,6 +467,7 @@ def claim_open(*, order: Order, by: Any, description: str) -> QualityClaim:
             by=by,
             kind="order.claim_opened",
             message=_("The buyer opened a quality claim on contract %(n)s.") % {"n": locked.number},
+            key=f"-{claim.pk}",
         )
         from accounts.models import Role, User
 
@@ -505,7 +509,8 @@ def claim_resolve(*, claim: QualityClaim, by: Any, outcome: str, reason: str) ->
         _notify_other(
             order=order,
             by=by,
-            kind=f"order.claim_resolved.{claim.pk}",
+            kind="order.claim_resolved",
+            key=f"-{claim.pk}",
             message=_("The quality claim on contract %(n)s was decided: %(o)s.")
             % {"n": order.number, "o": ClaimOutcome(outcome).label},
         )

@@ -181,3 +181,18 @@ def test_lot_status_moves_through_the_lots_transition_and_is_audited(lot: Lot, r
     moves = AuditEvent.objects.filter(action="lot.status_changed", target_id=str(lot.pk))
     assert [(e.data["from"], e.data["to"]) for e in moves] == [("listed", "sold_out")]
     assert AuditEvent.objects.filter(action="lot.reservation_changed", target_id=str(lot.pk)).count() == 1
+
+
+def test_each_claim_notifies_the_seller_and_the_moderators(lot: Lot, roaster: Any, moderator: Any) -> None:
+    order = make_order(lot, roaster)
+    services.order_mark_paid(order=order, by=None)
+    services.order_ship(order=order, by=lot.producer, courier="Maersk", tracking="BL-3")
+    services.order_confirm_delivery(order=order, by=roaster)
+    first = services.claim_open(order=order, by=roaster, description="Faded")
+    with pytest.raises(Conflict):
+        services.claim_open(order=order, by=roaster, description="Again, while the first is open")
+    services.claim_resolve(claim=first, by=moderator, outcome="rejected", reason="Within contract grade")
+    services.claim_open(order=order, by=roaster, description="Moisture 13%")
+    assert Notification.objects.filter(recipient=lot.producer, kind="order.claim_opened").count() == 2
+    assert Notification.objects.filter(recipient=moderator, kind="claim.opened").count() == 2
+    assert Notification.objects.filter(recipient=roaster, kind="order.claim_resolved").count() == 1

@@ -176,7 +176,11 @@ def test_request_evidence_then_reply_returns_the_claim_to_the_queue(claim, moder
     assert MicroLotClaim.objects.get(pk=claim.pk).status == "evidence_requested"
     services.claim_reply(claim=claim, by=claim.producer, note="Uploaded the mill receipt.")
     assert MicroLotClaim.objects.get(pk=claim.pk).status == "pending"
-    actions = list(AuditEvent.objects.filter(target_id=str(claim.pk)).order_by("id").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(target_id=str(claim.pk), action__startswith="claim.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["claim.submitted", "claim.request_evidence", "claim.replied"]
 
 
@@ -344,3 +348,35 @@ def test_a_lot_over_1000_kg_can_never_be_approved_as_a_micro_lot(producer, q_gra
     assert Lot.objects.get(pk=lot.pk).verified_badge == "" and not ClaimDecision.objects.exists()
     services.claim_decide(claim=claim, by=moderator, decision="reject", reason="1,500 kg is not a micro-lot.")
     assert MicroLotClaim.objects.get(pk=claim.pk).status == "rejected"
+
+
+def test_the_audit_trail_records_the_whole_life_of_a_claim_in_order(claim, moderator, lot):
+    from core.models import AppendOnlyError
+
+    services.claim_decide(claim=claim, by=moderator, decision="request_evidence", reason="Add the mill receipt.")
+    services.claim_reply(claim=claim, by=lot.producer, note="Receipt added to the milling event.")
+    services.claim_decide(claim=claim, by=moderator, decision="approve", reason="Receipt matches.")
+    send_evidence_changed(sender=Lot, lot_id=lot.pk, kind="weight", detail="changed: weight_kg", actor=lot.producer)
+    services.claim_decide(claim=claim, by=moderator, decision="reject", reason="The new weight does not add up.")
+    from django.contrib.contenttypes.models import ContentType
+
+    claim_type = ContentType.objects.get_for_model(MicroLotClaim)
+    trail = list(AuditEvent.objects.filter(target_type=claim_type, target_id=str(claim.pk)).order_by("id"))
+    assert [(e.action, e.actor) for e in trail] == [
+        ("claim.submitted", lot.producer),
+        ("claim.request_evidence", moderator),
+        ("claim.replied", lot.producer),
+        ("claim.approve", moderator),
+        ("claim.reopened", lot.producer),
+        ("claim.reject", moderator),
+    ]
+    assert [e.data.get("to") for e in trail if e.action.startswith("claim.") and "to" in e.data] == [
+        "evidence_requested",
+        "pending",
+        "approved",
+        "rejected",
+    ]
+    assert trail[4].data["kind"] == "weight"
+    with pytest.raises(AppendOnlyError):
+        trail[0].delete()
+    assert [d.decision for d in claim.decisions.order_by("id")] == ["request_evidence", "approve", "reject"]

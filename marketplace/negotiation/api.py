@@ -293,3 +293,16 @@ class OrderViewSet(_ScopedViewSet):
         order = self.get_object()
         services.claim_open(order=order, by=request.user, description=data.validated_data["description"])
         return self._out(order, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Cancel before payment (either party) or before shipment (moderators)",
+        request=s.OrderCancelSerializer,
+        responses={200: s.OrderSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        data = s.OrderCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._out(
+            services.order_cancel(order=self.get_object(), by=request.user, reason=data.validated_data["reason"])
+        )

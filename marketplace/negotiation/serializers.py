@@ -253,3 +253,7 @@ class OrderShipSerializer(serializers.Serializer):
 
 class ClaimOpenSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=5000)
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)

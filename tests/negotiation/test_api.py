@@ -219,3 +219,16 @@ def test_list_endpoints_make_no_query_per_row(api: Any, producer: Any, roaster: 
         grow()
     large = {u: _count_queries(client, u) for u in small}
     assert large == small
+
+
+def test_cancel_over_the_api_gives_the_quantity_back(
+    api: Any, open_negotiation: Negotiation, producer: Any, roaster: Any, outsider: Any, lot: Lot
+) -> None:
+    order = services.negotiation_accept(negotiation=open_negotiation, by=producer)
+    url = f"/api/v1/orders/{order.pk}/cancel/"
+    assert api(outsider).post(url, {"reason": "x"}, format="json").status_code == 404
+    assert api(roaster).post(url, {"reason": ""}, format="json").status_code == 400
+    r = api(roaster).post(url, {"reason": "Budget cut"}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    lot.refresh_from_db()
+    assert lot.reserved_kg == 0 and lot.status == "listed"

@@ -136,3 +136,21 @@ def test_the_schema_documents_the_claim_endpoints():
     assert "requestBody" in decision and "200" in decision["responses"]
     hallmarks = schema["components"]["schemas"]["Claim"]["properties"]["hallmarks"]
     assert hallmarks["items"]["$ref"].endswith("/Hallmark")
+
+
+def test_the_badge_shows_in_the_lots_api_and_the_verified_filter_until_evidence_changes(api, roaster, moderator, claim):
+    from core.signals import send_evidence_changed
+    from tests import factories
+
+    factories.LotFactory()  # an unverified lot that the verified-only filter must leave out
+    lot_url = f"/api/v1/lots/{claim.lot_id}/"
+    assert api(roaster).get(lot_url).data["verified"] is None
+    api(moderator).post(
+        f"/api/v1/claims/{claim.pk}/decision/", {"decision": "approve", "reason": "All hallmarks pass."}, format="json"
+    )
+    assert api(roaster).get(lot_url).data["verified"] == "micro"
+    listed = api(roaster).get("/api/v1/lots/?verified=true").data
+    assert [row["id"] for row in listed["results"]] == [claim.lot_id]
+    send_evidence_changed(sender=Lot, lot_id=claim.lot_id, kind="price", detail="changed: price")
+    assert api(roaster).get(lot_url).data["verified"] is None
+    assert api(roaster).get("/api/v1/lots/?verified=true").data["count"] == 0

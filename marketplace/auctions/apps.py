@@ -8,10 +8,10 @@ class AuctionsConfig(AppConfig):
     verbose_name = _("Auctions")
 
     def ready(self) -> None:
-        from core.registry import LotSection, NavItem, register_lot_section, register_nav
+        from core.registry import LotSection, NavItem, Panel, register_lot_section, register_nav, register_panel
         from core.signals import evidence_changed
         from marketplace.auctions.receivers import on_evidence_changed
-        from marketplace.auctions.views import lot_section_context
+        from marketplace.auctions.views import dashboard_panel_context, lot_section_context
 
         register_nav(NavItem(label=_("Auctions"), url_name="auctions:list", order=30))
         register_nav(
@@ -19,5 +19,13 @@ class AuctionsConfig(AppConfig):
         )
         register_lot_section(
             LotSection(template="auctions/partials/lot_section.html", context=lot_section_context, order=40)
+        )
+        register_panel(
+            Panel(
+                template="auctions/partials/dashboard_panel.html",
+                context=dashboard_panel_context,
+                roles=("roaster", "producer"),
+                order=40,
+            )
         )
         evidence_changed.connect(on_evidence_changed, dispatch_uid="auctions-competition-tagging")

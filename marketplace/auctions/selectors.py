@@ -285,3 +285,22 @@ def auction_representation(
         "standing": standing,
         "lots": lots,
     }
+
+
+def dashboard_items(user: Any, limit: int = 10) -> list[dict[str, Any]]:
+    """The auctioned lots a roaster bid on, or a producer's own, newest first, with the standing."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    qs = AuctionLot.objects.select_related("auction", "lot").order_by("-auction__starts_at", "-id")
+    if user.role == "roaster":
+        qs = qs.filter(Exists(Bid.objects.filter(item=OuterRef("pk"), bidder=user, kind=BidKind.BID)))
+    elif user.role == "producer":
+        qs = qs.filter(lot__producer=user).exclude(status=ItemStatus.CANCELLED)
+    else:
+        return []
+    items = list(qs[:limit])
+    bidders = bidders_of(items)
+    return [
+        {"item": item, "auction": item.auction, "standing": standing_of(item, user, bidders.get(item.pk, set()))}
+        for item in items
+    ]

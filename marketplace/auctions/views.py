@@ -214,3 +214,10 @@ def lot_section_context(request: HttpRequest, lot: Any) -> dict[str, Any] | None
     if item is None:
         return None
     return {"item": item, "auction": item.auction, "phase": selectors.auction_phase(item.auction)}
+
+
+def dashboard_panel_context(request: HttpRequest) -> dict[str, Any]:
+    rows = selectors.dashboard_items(request.user)
+    for row in rows:
+        row["label"] = selectors.standing_label(row["standing"])
+    return {"rows": rows, "can_create": getattr(request.user, "role", None) == "producer"}

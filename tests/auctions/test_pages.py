@@ -180,3 +180,18 @@ def test_nav_shows_auctions_to_everyone_and_competition_lots_to_roasters(anon_cl
     assert 'href="/auctions/"' in anon_client.get("/").content.decode()
     assert 'href="/auctions/competition/"' in roaster_client.get("/").content.decode()
     assert 'href="/auctions/competition/"' not in producer_client.get("/").content.decode()
+
+
+def test_dashboard_panel_shows_a_roasters_standing_and_a_producers_auctions(
+    at, make_auction, roaster, roaster_client, second_roaster, producer_client, outsider_client
+):
+    at.set(T0)
+    auction = make_auction()
+    item = item_of(auction)
+    services.bid_place(item=item.pk, bidder=roaster, amount_per_kg="100")
+    services.bid_place(item=item.pk, bidder=second_roaster, amount_per_kg="101")
+    panel = roaster_client.get("/accounts/dashboard/").content.decode()
+    assert 'id="auctions-panel"' in panel and item.lot.name in panel and "You have been outbid" in panel
+    assert item.lot.name in producer_client.get("/accounts/dashboard/").content.decode()
+    # The outsider bid on nothing: the panel lists nothing of anyone else's.
+    assert item.lot.name not in outsider_client.get("/accounts/dashboard/").content.decode()

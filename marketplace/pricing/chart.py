@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 WIDTH = 640
-HEIGHT = 190
+HEIGHT = 200
 LEFT = 16
 RIGHT = 16
-AXIS_Y = 150
-TICKS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+AXIS_Y = 160
+# One lane per series, so labels never sit on each other however close the prices are.
+LANES = {"lot": 30, "band": 66, "baseline": 102, "c_price": 134}
+TICKS = (0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000)
 
 
 @dataclass
@@ -26,11 +28,19 @@ class Chart:
     axis_y: int = AXIS_Y
     left: int = LEFT
     right_x: int = WIDTH - RIGHT
+    lanes: dict[str, int] = field(default_factory=lambda: dict(LANES))
     ticks: list[dict[str, Any]] = field(default_factory=list)
     band: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
     c_price: dict[str, Any] | None = None
     lot: dict[str, Any] | None = None
+
+
+def _label_at(x: int, room: int = 170) -> tuple[int, str]:
+    """Where a marker's label goes: to its right, or to its left near the right edge."""
+    if x > WIDTH - RIGHT - room:
+        return x - 10, "end"
+    return x + 10, "start"
 
 
 def _fmt(value: Decimal | float) -> str:
@@ -58,6 +68,12 @@ def price_chart(
 
     chart = Chart()
     chart.ticks = [{"x": x(t), "label": f"{t:g}"} for t in TICKS if lo <= math.log10(t) <= hi]
+
+    def marker(value: Decimal) -> dict[str, Any]:
+        at = x(value)
+        label_x, anchor = _label_at(at)
+        return {"x": at, "label": _fmt(value), "label_x": label_x, "anchor": anchor}
+
     if band is not None:
         p25, median, p75 = band
         chart.band = {
@@ -69,10 +85,13 @@ def price_chart(
             "median": _fmt(median),
             "p75": _fmt(p75) if p75 else "",
         }
-        chart.band["w"] = max(2, chart.band["x2"] - chart.band["x1"])
+        chart.band["w"] = max(4, chart.band["x2"] - chart.band["x1"])
+        chart.band["label_x"], chart.band["anchor"] = _label_at(chart.band["x2"], room=260)
+        if chart.band["anchor"] == "end":
+            chart.band["label_x"] = chart.band["x1"] - 10
     if baseline_median:
-        chart.baseline = {"x": x(baseline_median), "label": _fmt(baseline_median)}
+        chart.baseline = marker(baseline_median)
     if c_price:
-        chart.c_price = {"x": x(c_price), "label": _fmt(c_price)}
-    chart.lot = {"x": x(fob), "label": _fmt(fob)}
+        chart.c_price = marker(c_price)
+    chart.lot = marker(fob)
     return chart

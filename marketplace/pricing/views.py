@@ -28,6 +28,7 @@ from marketplace.pricing.services import (
 )
 
 MODERATOR = "moderator"
+RATES_SHOWN = 200  # the newest; the API lists them all
 
 
 def _kind(kind: str) -> str:
@@ -54,7 +55,7 @@ def baselines(request: HttpRequest) -> HttpResponse:
     context = {
         "baselines": selectors.baselines(),
         "c_prices": selectors.c_prices(),
-        "rates": selectors.exchange_rates(),
+        "rates": selectors.exchange_rates().order_by("-valid_on", "currency")[:RATES_SHOWN],
         "adjustments": selectors.incoterm_adjustments(),
         "job": job,
         "import_form": CsvImportForm(),

@@ -57,7 +57,13 @@ def _claim_for(request: HttpRequest, pk: int) -> MicroLotClaim:
 
 
 def _render_claim(
-    request: HttpRequest, claim: MicroLotClaim, *, decision_form: Any = None, reply_form: Any = None, status: int = 200
+    request: HttpRequest,
+    claim: MicroLotClaim,
+    *,
+    decision_form: Any = None,
+    reply_form: Any = None,
+    status: int = 200,
+    done: str = "",
 ) -> HttpResponse:
     user: Any = request.user
     can_decide = user.is_moderator and claim.lot.producer_id != user.pk and claim.status != ClaimStatus.REJECTED
@@ -72,7 +78,11 @@ def _render_claim(
         "reply_form": reply_form or ReplyForm(),
         "reopened": [c for c in claim.evidence_changes.all() if c.reopened],
         "changes": list(claim.evidence_changes.all())[-50:],
+        "done": done,
     }
+    if getattr(request, "htmx", False) and status == 400:
+        # htmx swaps only 2xx answers: the form with its errors must still replace the old one.
+        status = 200
     return render(request, "moderation/claim.html", context, status=status)
 
 
@@ -107,6 +117,8 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
         except Conflict as exc:
             form.add_error(None, str(exc))
         else:
+            if getattr(request, "htmx", False):
+                return _render_claim(request, _claim_for(request, pk), done=_("Decision recorded."))
             messages.success(request, _("Decision recorded."))
             return redirect("moderation:claim", pk=claim.pk)
     return _render_claim(request, _claim_for(request, pk), decision_form=form, status=400)
@@ -125,6 +137,10 @@ def claim_reply(request: HttpRequest, pk: int) -> HttpResponse:
         except Conflict as exc:
             form.add_error(None, str(exc))
         else:
+            if getattr(request, "htmx", False):
+                return _render_claim(
+                    request, _claim_for(request, pk), done=_("Your answer was sent to the moderators.")
+                )
             messages.success(request, _("Your answer was sent to the moderators."))
             return redirect("moderation:claim", pk=claim.pk)
     return _render_claim(request, _claim_for(request, pk), reply_form=form, status=400)

@@ -240,3 +240,17 @@ def test_dashboard_panels_for_moderators_and_producers(moderator_client, produce
     body = producer_client.get(reverse("accounts:dashboard")).content.decode()
     assert 'id="moderation-panel"' in body and reverse("moderation:claim", args=[claim.pk]) in body
     assert 'id="moderation-panel"' not in roaster_client.get(reverse("accounts:dashboard")).content.decode()
+
+
+def test_htmx_decisions_swap_the_claim_in_place(moderator_client, claim):
+    url = reverse("moderation:decide", args=[claim.pk])
+    response = moderator_client.post(url, {"decision": "approve", "reason": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "has-error" in response.content.decode()  # htmx swaps 2xx only
+    assert not ClaimDecision.objects.exists()
+    response = moderator_client.post(
+        url, {"decision": "approve", "reason": "All eight hallmarks pass."}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="claim-main"' in body and 'data-status="approved"' in body
+    assert 'id="done"' in body
+    assert Lot.objects.get(pk=claim.lot_id).verified_badge == "micro"

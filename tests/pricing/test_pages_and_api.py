@@ -281,3 +281,14 @@ def test_a_lot_without_a_computed_premium_has_no_premium_section(client, make_lo
     lot = make_lot()
     assert not LotPremium.objects.filter(lot=lot).exists()
     assert b'id="price-premium"' not in client.get(reverse("lots:detail", args=[lot.pk])).content
+
+
+def test_the_baselines_page_speaks_spanish_and_portuguese(moderator_client):
+    assert (
+        "Referencias y precios"
+        in moderator_client.get("/pricing/baselines/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    )
+    assert (
+        "Referências e preços"
+        in moderator_client.get("/pricing/baselines/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
+    )

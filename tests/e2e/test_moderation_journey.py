@@ -44,6 +44,8 @@ def test_claim_evidence_request_custody_document_approval_and_badge(
     moderator_page.fill("textarea[name=reason]", "Please add the warehouse receipt for the packed bags.")
     moderator_page.click("form.decision-form button[type=submit]")
     moderator_page.wait_for_selector("#claim-status[data-status=evidence_requested]")
+    # The decision was swapped in by htmx (CSP nonce and CSRF header at work), not a full reload.
+    assert moderator_page.locator("#done").is_visible()
 
     # The producer reads the reason and adds a custody event with its document.
     producer_page.goto(f"{live_server.url}/moderation/claims/{claim.pk}/")

@@ -312,3 +312,16 @@ def test_a_price_change_is_recomputed_by_the_worker_after_commit(celery_worker_o
         send_evidence_changed(sender=Lot, lot_id=lot.pk, kind="price")
     assert wait_for(lambda: Lot.objects.get(pk=lot.pk).premium_ratio == Decimal("5.000"))
     assert LotPremium.objects.get(lot=lot).fob_usd_per_lb == Decimal("20.0000")
+
+
+def test_the_nightly_sweep_is_scheduled_and_reports_on_a_job(make_lot, require_postgres):
+    from marketplace.celery import app, collect_beat_schedule
+
+    entry = collect_beat_schedule()["pricing-premium-sweep-nightly"]
+    assert entry["task"] in app.tasks
+    make_lot(price=Decimal("12.0000"), price_unit="lb")
+    result = tasks.premiums_sweep_nightly()
+    job = Job.objects.get(kind="pricing.sweep")
+    assert job.status == Job.Status.SUCCEEDED and job.params == {"reason": "nightly"}
+    assert result == job.result == {"lots": 1, "changed": 1}
+    assert tasks.premiums_sweep_nightly() == {"lots": 1, "changed": 0}  # safe to run twice

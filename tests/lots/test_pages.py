@@ -271,3 +271,21 @@ def test_passport_is_a_geojson_feature_collection(client, draft, producer):
     assert feature["properties"]["harvest_start"] == "2025-10-01"
     assert feature["properties"]["quantity_kg"] == "320.00"
     assert data["lot"]["hs_code"] == "0901"
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("es", "Catálogo de lotes publicados"), ("pt", "Catálogo de lotes publicados")]
+)
+def test_catalogue_and_lot_page_speak_spanish_and_portuguese(client, draft, producer, language, heading):
+    services.lot_transition(lot=draft, to="listed", by=producer)
+    page = client.get(reverse("lots:catalogue"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert heading in page
+    detail = client.get(reverse("lots:detail", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert {"es": "Cadena de custodia", "pt": "Cadeia de custódia"}[language] in detail
+
+
+def test_lot_form_errors_are_translated(producer_client):
+    data = lot_post(process="honey")
+    response = producer_client.post(reverse("lots:create"), data, HTTP_ACCEPT_LANGUAGE="pt")
+    assert response.status_code == 400
+    assert "Informe a cor do honey" in response.content.decode()

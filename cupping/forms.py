@@ -124,6 +124,15 @@ class SheetForm(forms.Form):
         for field in self.fields.values():
             field.error_messages["required"] = _("This value is required.")
 
+    def clean(self) -> dict[str, Any]:
+        # Check the scores even when the lot or date is missing, so every problem shows at once.
+        cleaned = super().clean()
+        for name, messages in scoring.parse_sheet(self.protocol, self.values()).errors.items():
+            if name in self.fields and name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
+
     def values(self) -> dict[str, Any]:
         data = self.cleaned_data
         if self.protocol == scoring.SCA2004:
@@ -165,6 +174,14 @@ class GradingForm(forms.Form):
             self.fields[f"defect_{name}"] = _number(label, low="0", high=str(scoring.MAX_BEANS), step="1")
         for field in self.fields.values():
             field.error_messages["required"] = _("This value is required.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, messages in scoring.parse_grading(self.data_for_service()).errors.items():
+            if name in self.fields and name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
 
     def data_for_service(self) -> dict[str, Any]:
         d = self.cleaned_data

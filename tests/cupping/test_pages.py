@@ -223,3 +223,12 @@ def test_dashboards_show_the_queue_and_the_open_requests(producer, producer_clie
     assert 'id="cupping-panel"' in grader_page and "1 request waiting in your queue." in grader_page
     producer_page = producer_client.get(reverse("accounts:dashboard")).content.decode()
     assert 'id="cupping-panel"' in producer_page and lot.name in producer_page
+
+
+def test_a_missing_lot_does_not_hide_the_score_errors(q_grader_client, lot):
+    res = q_grader_client.post(reverse("cupping:sheet_new") + "?protocol=cva", {"aroma": "12", "cupped_on": ""})
+    html = res.content.decode()
+    assert res.status_code == 400
+    for name in ("lot", "cupped_on", "aroma", "fragrance", "overall"):
+        assert f'id="error-{name}"' in html, name
+    assert not CuppingSheet.objects.exists()

@@ -6,6 +6,7 @@ as the browser pages. Accepting, which creates an order, honours ``Idempotency-K
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +16,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.api import Pagination, idempotent, role_permission
 from marketplace.negotiation import selectors, services
@@ -306,3 +308,26 @@ class OrderViewSet(_ScopedViewSet):
         return self._out(
             services.order_cancel(order=self.get_object(), by=request.user, reason=data.validated_data["reason"])
         )
+
+
+class SampleTermsApi(APIView):
+    """The producer's price for one sample, copied onto each new sample request."""
+
+    permission_classes = [role_permission(write=("producer",), read=("producer",))]
+
+    @extend_schema(summary="Your sample price (producers)", responses={200: s.SampleTermsSerializer})
+    def get(self, request: Request) -> Response:
+        terms = selectors.sample_terms_of(request.user)
+        data = {"fee": terms.fee, "currency": terms.currency} if terms else {"fee": Decimal("0.00"), "currency": "USD"}
+        return Response(s.SampleTermsSerializer(data).data)
+
+    @extend_schema(
+        summary="Set your sample price (producers)",
+        request=s.SampleTermsSerializer,
+        responses={200: s.SampleTermsSerializer},
+    )
+    def put(self, request: Request) -> Response:
+        data = s.SampleTermsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = services.sample_terms_set(producer=request.user, **data.validated_data)
+        return Response(s.SampleTermsSerializer({"fee": terms.fee, "currency": terms.currency}).data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
@@ -18,6 +19,17 @@ from marketplace.negotiation.models import (
     SampleKind,
     SampleRequest,
 )
+
+
+class DecimalString(serializers.DecimalField):
+    """A decimal sent as a JSON string, as the schema says: money never travels as a float."""
+
+    default_error_messages = {"not_string": 'Send decimals as strings, e.g. "12.50".'}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("not_string")
+        return super().to_internal_value(data)
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -83,7 +95,7 @@ class SampleShipSerializer(serializers.Serializer):
 
 
 class SampleFeedbackSerializer(serializers.Serializer):
-    score = serializers.DecimalField(
+    score = DecimalString(
         max_digits=5, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0), max_value=Decimal(100)
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
@@ -160,8 +172,8 @@ class NegotiationSerializer(serializers.ModelSerializer):
 class OfferTermsSerializer(serializers.Serializer):
     """The terms of an offer, for opening a negotiation and for a counter-offer."""
 
-    quantity_kg = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
-    price = serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0.0001"))
+    quantity_kg = DecimalString(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    price = DecimalString(max_digits=14, decimal_places=4, min_value=Decimal("0.0001"))
     currency = serializers.ChoiceField(choices=Currency.choices)
     price_unit = serializers.ChoiceField(choices=PriceUnit.choices)
     incoterm = serializers.ChoiceField(choices=Incoterm.choices)
@@ -257,3 +269,8 @@ class ClaimOpenSerializer(serializers.Serializer):
 
 class OrderCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
+
+
+class SampleTermsSerializer(serializers.Serializer):
+    fee = DecimalString(max_digits=10, decimal_places=2, min_value=Decimal(0))
+    currency = serializers.ChoiceField(choices=Currency.choices)

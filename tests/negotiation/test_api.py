@@ -232,3 +232,23 @@ def test_cancel_over_the_api_gives_the_quantity_back(
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     lot.refresh_from_db()
     assert lot.reserved_kg == 0 and lot.status == "listed"
+
+
+def test_producer_sets_the_sample_price_over_the_api(api: Any, producer: Any, roaster: Any, lot: Lot) -> None:
+    url = "/api/v1/sample-price/"
+    assert api(producer).get(url).json() == {"fee": "0.00", "currency": "USD"}
+    assert api(producer).put(url, {"fee": "-1", "currency": "USD"}, format="json").status_code == 400
+    assert api(producer).put(url, {"fee": "22.50", "currency": "EUR"}, format="json").json() == {
+        "fee": "22.50",
+        "currency": "EUR",
+    }
+    assert api(roaster).put(url, {"fee": "1", "currency": "USD"}, format="json").status_code == 403
+    assert api(None).get(url).status_code in (401, 403)
+    r = api(roaster).post("/api/v1/samples/", {"lot": lot.pk, "grams": 250}, format="json")
+    assert r.json()["fee"] == "22.50" and r.json()["currency"] == "EUR"
+
+
+def test_money_travels_as_strings_not_floats(api: Any, roaster: Any, lot: Lot) -> None:
+    r = api(roaster).post(NEGOTIATIONS, first_offer(lot, price=12.5), format="json")
+    assert r.status_code == 400 and "price" in r.json()["extra"]["fields"]
+    assert not Negotiation.objects.exists()

@@ -19,7 +19,7 @@ from marketplace.wsgi import application
 from tests import factories
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
-PATHS = r"^/api/v1/(samples|negotiations|orders)/"
+PATHS = r"^/api/v1/(samples|negotiations|orders|sample-price)/"
 
 anon_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(path_regex=PATHS)
 anon_schema.config.generation.update(with_security_parameters=False)

@@ -269,3 +269,15 @@ def test_waiting_party_polls_the_thread_and_gets_the_partial(
     assert 'hx-trigger="every 10s"' not in answering  # never swap away a form being filled in
     partial = roaster_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert partial.lstrip().startswith('<div id="thread"')
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "button"),
+    [("es", "Negociaciones", "Contraofertar"), ("pt", "Negociações", "contraproposta")],
+)
+def test_trade_pages_speak_spanish_and_portuguese(
+    producer_client: Client, open_negotiation: Negotiation, language: str, heading: str, button: str
+) -> None:
+    assert heading in producer_client.get("/trade/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = producer_client.get(f"/trade/negotiations/{open_negotiation.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+    assert button in page.content.decode()

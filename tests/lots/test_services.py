@@ -316,3 +316,17 @@ def test_origin_country_follows_the_farm_and_the_group(draft, producer, farm):
     producer.producer_profile.save()
     group_lot = services.lot_create(producer=producer, data=lot_data(code="G-1"))
     assert group_lot.origin_country == "PE"
+
+
+def test_moving_a_lot_to_another_farm_needs_that_farms_plots(draft, producer):
+    from tests.factories import FarmFactory, PlotFactory
+
+    other = FarmFactory(producer=producer, name="Other farm")
+    with pytest.raises(ValidationError) as exc:
+        services.lot_update(lot=draft, by=producer, data={"farm": other}, expected_version=draft.version)
+    assert "plots" in exc.value.message_dict
+    new_plot = PlotFactory(farm=other)
+    moved = services.lot_update(
+        lot=draft, by=producer, data={"farm": other, "plots": [new_plot]}, expected_version=draft.version
+    )
+    assert moved.farm == other and list(moved.plots.all()) == [new_plot]

@@ -75,7 +75,7 @@ class CuppingSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     pagination_class = StrictPagination
     permission_classes = [GraderWrites]
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Any:
         if self.action == "withdraw":
             return [GraderOrModeratorWrites()]
         return super().get_permissions()
@@ -169,7 +169,7 @@ class GreenGradingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     pagination_class = StrictPagination
     permission_classes = [GraderWrites]
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Any:
         if self.action == "withdraw":
             return [GraderOrModeratorWrites()]
         return super().get_permissions()
@@ -214,7 +214,7 @@ class CuppingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     serializer_class = RequestSerializer
     pagination_class = StrictPagination
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Any:
         if self.action == "accept":
             return [role_permission(write=(Role.Q_GRADER,), read=(Role.Q_GRADER,))()]
         return [role_permission(write=(Role.PRODUCER,), read=(Role.PRODUCER, Role.Q_GRADER, Role.MODERATOR))()]
@@ -229,7 +229,7 @@ class CuppingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         ser = RequestCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         data = ser.validated_data
-        lot = Lot.objects.filter(pk=data["lot"], producer=request.user).first()
+        lot = Lot.objects.filter(pk=data["lot"], producer_id=request.user.pk).first()
         if lot is None:
             raise ValidationError({"lot": ["Choose one of your lots."]})
         grader = None

@@ -3,13 +3,14 @@ through the services, so the form, the API and the CSV import give the same mess
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from cupping import scoring
 from cupping.models import Intensity, Protocol
 from lots.models import Lot
@@ -52,8 +53,8 @@ class LotChoiceField(forms.ModelChoiceField):
 
 class RequestForm(forms.Form):
     lot = LotChoiceField(queryset=Lot.objects.none(), label=_("Lot"))
-    grader = forms.ModelChoiceField(
-        queryset=None,
+    grader: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=User.objects.none(),
         required=False,
         label=_("Q-grader"),
         empty_label=_("Open to any verified Q-grader"),
@@ -63,8 +64,8 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args: Any, lots: Any, graders: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lot"].queryset = lots
-        self.fields["grader"].queryset = graders
+        cast(forms.ModelChoiceField, self.fields["lot"]).queryset = lots
+        cast(forms.ModelChoiceField, self.fields["grader"]).queryset = graders
 
 
 class SheetForm(forms.Form):
@@ -79,7 +80,7 @@ class SheetForm(forms.Form):
     def __init__(self, *args: Any, protocol: str, lots: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.protocol = protocol
-        self.fields["lot"].queryset = lots
+        cast(forms.ModelChoiceField, self.fields["lot"]).queryset = lots
         if not self.is_bound:
             self.initial.setdefault("cupped_on", timezone.localdate())
         labels = scoring.FIELD_LABELS
@@ -126,7 +127,7 @@ class SheetForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         # Check the scores even when the lot or date is missing, so every problem shows at once.
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name, messages in scoring.parse_sheet(self.protocol, self.values()).errors.items():
             if name in self.fields and name not in self.errors:
                 for message in messages:
@@ -166,7 +167,7 @@ class GradingForm(forms.Form):
 
     def __init__(self, *args: Any, lots: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lot"].queryset = lots
+        cast(forms.ModelChoiceField, self.fields["lot"]).queryset = lots
         if not self.is_bound:
             self.initial.setdefault("graded_on", timezone.localdate())
             self.initial.setdefault("sample_grams", scoring.SAMPLE_GRAMS)
@@ -176,7 +177,7 @@ class GradingForm(forms.Form):
             field.error_messages["required"] = _("This value is required.")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name, messages in scoring.parse_grading(self.data_for_service()).errors.items():
             if name in self.fields and name not in self.errors:
                 for message in messages:

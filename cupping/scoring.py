@@ -435,6 +435,6 @@ def _ranged(
     elif not low <= value <= high:
         parsed.add(name, _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high})
     elif value % step != 0:
-        parsed.add(name, _("Use at most %(places)d decimal places.") % {"places": -step.as_tuple().exponent})
+        parsed.add(name, _("Use at most %(places)d decimal places.") % {"places": -int(step.as_tuple().exponent)})
     else:
         parsed.values[name] = value

@@ -203,7 +203,8 @@ class ImportJobSerializer(serializers.Serializer):
     percent = serializers.IntegerField()
     message = serializers.CharField()
     created = serializers.IntegerField(allow_null=True)
-    errors = ImportErrorSerializer(many=True)
+    # Schema only (never bound to data), so shadowing Serializer.errors is harmless here.
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class LotScoreSerializer(serializers.ModelSerializer):

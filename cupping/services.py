@@ -366,6 +366,7 @@ def grading_submit(
         errors.setdefault("lot", []).append(_("This lot is not open for grading."))
     if errors:
         raise ValidationError(errors)
+    assert graded_on is not None
     v = parsed.values
     result = scoring.grade(
         counts=v["defects"],

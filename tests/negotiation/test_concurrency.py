@@ -104,3 +104,39 @@ def test_accept_and_withdraw_at_once_leave_one_consistent_outcome(require_postgr
         else:
             assert n.status == "withdrawn"
             assert lot.reserved_kg == 0 and not Order.objects.filter(source_id=n.pk).exists()
+
+
+def test_a_double_submitted_counter_makes_one_offer(require_postgres: None, no_email: list[int]) -> None:
+    producer, roaster = ProducerFactory(), RoasterFactory()
+    lot = LotFactory(producer=producer)
+    n = services.negotiation_open(lot=lot, by=roaster, **terms())
+    results = run_concurrently(
+        [
+            partial(services.negotiation_counter, negotiation=n, by=producer, **terms(price=Decimal("31")))
+            for _ in range(4)
+        ]
+    )
+    assert sorted(r[0] for r in results) == ["err", "err", "err", "ok"]
+    assert all(isinstance(r[1], Conflict) for r in results if r[0] == "err")
+    n.refresh_from_db()
+    assert n.offers.count() == 2 and n.turn == "buyer"
+    assert NegotiationEvent.objects.filter(negotiation=n, action="countered").count() == 1
+
+
+def test_concurrent_cancel_and_accept_on_one_lot_keep_the_reservation_exact(
+    require_postgres: None, no_email: list[int]
+) -> None:
+    producer = ProducerFactory()
+    lot = LotFactory(producer=producer, weight_kg=Decimal("300"))
+    first = services.negotiation_open(lot=lot, by=RoasterFactory(), **terms(quantity_kg=Decimal("200")))
+    order = services.negotiation_accept(negotiation=first, by=producer)
+    second = services.negotiation_open(lot=lot, by=RoasterFactory(), **terms(quantity_kg=Decimal("100")))
+    results = run_concurrently(
+        [
+            partial(services.order_cancel, order=order, by=producer, reason="Buyer asked"),
+            partial(services.negotiation_accept, negotiation=second, by=producer),
+        ]
+    )
+    assert [r[0] for r in results] == ["ok", "ok"], results
+    lot = Lot.objects.get(pk=lot.pk)
+    assert lot.reserved_kg == Decimal("100") and lot.status == "reserved"

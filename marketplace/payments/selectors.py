@@ -79,3 +79,28 @@ def pending_transfers() -> QuerySet[Payment]:
 
 def payment_for_subject(subject_kind: str, subject_id: int) -> list[Payment]:
     return list(Payment.objects.filter(subject_kind=subject_kind, subject_id=subject_id).prefetch_related("refunds"))
+
+
+def refunds_to_consider() -> list[dict[str, Any]]:
+    """For moderators: money still held on cancelled orders or orders whose quality claim was
+    settled with an allowance or a return. Deciding the amount stays a moderator's call."""
+    from django.db.models import F
+
+    from marketplace.negotiation.models import QualityClaim
+
+    held = Payment.objects.filter(subject_kind=SubjectKind.ORDER, amount_paid__gt=F("amount_refunded"))
+    cancelled = set(
+        payables.order_model()
+        .objects.filter(status="cancelled", pk__in=held.values("subject_id"))
+        .values_list("pk", flat=True)
+    )
+    settled = set(
+        QualityClaim.objects.filter(
+            status="resolved", outcome__in=["allowance", "replaced"], order_id__in=held.values("subject_id")
+        ).values_list("order_id", flat=True)
+    )
+    out = []
+    for payment in held.filter(subject_id__in=cancelled | settled).select_related("payer"):
+        reason = "cancelled" if payment.subject_id in cancelled else "claim"
+        out.append({"payment": payment, "reason": reason})
+    return out

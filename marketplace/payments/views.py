@@ -49,6 +49,7 @@ def index(request: HttpRequest) -> HttpResponse:
         context["balances"] = selectors.ledger_balances(user) if user.is_producer else {}  # type: ignore[union-attr]
     if user.is_moderator:  # type: ignore[union-attr]
         context["transfers"] = selectors.pending_transfers()
+        context["refund_candidates"] = selectors.refunds_to_consider()
     return render(request, "payments/index.html", context)
 
 

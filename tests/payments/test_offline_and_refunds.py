@@ -227,3 +227,29 @@ def test_changing_the_terms_later_cannot_open_a_second_up_front_payment(
     with pytest.raises(Conflict):
         services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.BALANCE)
     assert Payment.objects.count() == 1
+
+
+def test_moderators_see_paid_money_on_cancelled_orders_to_refund(
+    order: Any, roaster: Any, moderator: Any, moderator_client: Any
+) -> None:
+    from marketplace.negotiation import services as negotiation
+
+    payment = open_order_payment(order, roaster)
+    services.payment_mark_received(payment=payment, by=moderator)
+    assert (
+        f"/payments/{payment.public_id}/"
+        not in moderator_client.get("/payments/")
+        .content.decode()
+        .split('id="refund-candidates"')[1]
+        .split("</section>")[0]
+    )
+    negotiation.order_cancel(order=Order.objects.get(pk=order.pk), by=moderator, reason="Buyer withdrew")
+    section = (
+        moderator_client.get("/payments/").content.decode().split('id="refund-candidates"')[1].split("</section>")[0]
+    )
+    assert f"/payments/{payment.public_id}/" in section
+    services.refund_create(payment=payment, by=moderator, amount=Decimal("3000.00"))
+    section = (
+        moderator_client.get("/payments/").content.decode().split('id="refund-candidates"')[1].split("</section>")[0]
+    )
+    assert f"/payments/{payment.public_id}/" not in section

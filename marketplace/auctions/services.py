@@ -282,7 +282,7 @@ def bid_place(
     with transaction.atomic():
         auction = Auction.objects.select_for_update().get(pk=auction_id)
         now = clock.now()
-        items = list(auction.items.select_related("lot").order_by("position", "id"))
+        items = list(auction.items.select_related("lot", "leader").order_by("position", "id"))
         current = next(i for i in items if i.pk == item_id)
         if current.lot.producer_id == bidder.pk:
             raise PermissionDenied(_("You cannot bid on your own lot."))
@@ -308,7 +308,7 @@ def bid_place(
             raise ValidationError({field: _REFUSALS[refused.code](minimum)}, code=refused.code)
 
         bids = _record_moves(current, moves, now)
-        previous_leader = current.leader_id
+        previous_leader = current.leader
         current.current_price_per_kg = new_state.price
         current.leader_id = new_state.leader
         current.leader_max_per_kg = new_state.leader_max
@@ -338,7 +338,7 @@ def bid_place(
                 "leader": current.leader_id,
             },
         )
-        if previous_leader and previous_leader != current.leader_id:
+        if previous_leader is not None and previous_leader.pk != current.leader_id:
             _notify_outbid(previous_leader, auction, current)
     return BidResult(item=current, bids=bids, leading=current.leader_id == bidder.pk)
 
@@ -387,12 +387,7 @@ def _auction_url(auction: Auction) -> str:
     return reverse("auctions:detail", args=[auction.pk])
 
 
-def _notify_outbid(user_id: int, auction: Auction, item: AuctionLot) -> None:
-    from accounts.models import User
-
-    user = User.objects.filter(pk=user_id).first()
-    if user is None:
-        return
+def _notify_outbid(user: Any, auction: Auction, item: AuctionLot) -> None:
     notify(
         recipient=user,
         kind="auction_outbid",

@@ -212,8 +212,13 @@ def sheet_build(
     return sheet, {}
 
 
-def _sheet_saved(sheet: CuppingSheet, *, actor: Any, request: CuppingRequest | None = None) -> None:
-    """What follows every new sheet, inside its transaction."""
+def _sheet_saved(
+    sheet: CuppingSheet, *, actor: Any, request: CuppingRequest | None = None, signal: bool = True
+) -> None:
+    """What follows every new sheet, inside its transaction.
+
+    An import passes ``signal=False`` and sends one evidence_changed per lot instead, so a
+    session of hundreds of sheets does not fan out into hundreds of recomputations elsewhere."""
     if request is None:
         request = (
             CuppingRequest.objects.filter(
@@ -244,13 +249,14 @@ def _sheet_saved(sheet: CuppingSheet, *, actor: Any, request: CuppingRequest | N
         target=sheet,
         data={"lot": sheet.lot_id, "protocol": sheet.protocol, "final_score": str(sheet.final_score)},
     )
-    send_evidence_changed(
-        sender=CuppingSheet,
-        lot_id=sheet.lot_id,
-        kind="cupping_sheet",
-        detail=f"{sheet.protocol} sheet {sheet.final_score} added",
-        actor=actor,
-    )
+    if signal:
+        send_evidence_changed(
+            sender=CuppingSheet,
+            lot_id=sheet.lot_id,
+            kind="cupping_sheet",
+            detail=f"{sheet.protocol} sheet {sheet.final_score} added",
+            actor=actor,
+        )
 
 
 def sheet_submit(
@@ -749,11 +755,20 @@ def cupping_import_run(*, job_id: Any) -> str:
         return "invalid"
     try:
         with transaction.atomic():
+            per_lot: dict[int, int] = {}
             for sheet in sheets:
                 sheet.save()
-                _sheet_saved(sheet, actor=job.owner)
+                _sheet_saved(sheet, actor=job.owner, signal=False)
+                per_lot[sheet.lot_id] = per_lot.get(sheet.lot_id, 0) + 1
             # Lock lots in id order so two imports touching the same lots cannot deadlock.
-            for lot_id in sorted({s.lot_id for s in sheets}):
+            for lot_id in sorted(per_lot):
+                send_evidence_changed(
+                    sender=CuppingSheet,
+                    lot_id=lot_id,
+                    kind="cupping_sheet",
+                    detail=f"{per_lot[lot_id]} sheets imported",
+                    actor=job.owner,
+                )
                 lot_score_recompute(lot_id=lot_id, actor=job.owner)
     except IntegrityError:
         # A previous run of this same job committed its rows (and crashed before finishing).

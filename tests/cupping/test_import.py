@@ -247,3 +247,23 @@ def test_a_real_worker_runs_the_import_on_redis(celery_worker_on_redis, q_grader
     assert wait_for(lambda: Job.objects.get(pk=marker.pk).finished)
     assert CuppingSheet.objects.filter(import_job=job.pk).count() == 2
     assert CuppingSheet.objects.count() == 3
+
+
+def test_an_import_signals_each_lot_once_not_each_sheet(q_grader, producer, django_capture_on_commit_callbacks):
+    from core.signals import evidence_changed
+
+    lot_a, lot_b = factories.LotFactory(producer=producer), factories.LotFactory(producer=producer)
+    job = start(q_grader, make_csv([sca_row(lot_a)] * 3 + [sca_row(lot_b)] * 2), django_capture_on_commit_callbacks)
+    seen: list[tuple[int, str, str]] = []
+
+    def receiver(sender, lot_id, kind, detail, **kwargs):
+        seen.append((lot_id, kind, detail))
+
+    evidence_changed.connect(receiver)
+    try:
+        run_cupping_import(str(job.pk))
+    finally:
+        evidence_changed.disconnect(receiver)
+    sheet_events = sorted((lot, detail) for lot, kind, detail in seen if kind == "cupping_sheet")
+    assert sheet_events == [(lot_a.pk, "3 sheets imported"), (lot_b.pk, "2 sheets imported")]
+    assert sorted(lot for lot, kind, _ in seen if kind == "score") == [lot_a.pk, lot_b.pk]

@@ -325,3 +325,16 @@ def test_the_nightly_sweep_is_scheduled_and_reports_on_a_job(make_lot, require_p
     assert job.status == Job.Status.SUCCEEDED and job.params == {"reason": "nightly"}
     assert result == job.result == {"lots": 1, "changed": 1}
     assert tasks.premiums_sweep_nightly() == {"lots": 1, "changed": 0}  # safe to run twice
+
+
+@pytest.mark.django_db
+def test_the_python_sweep_used_on_sqlite_agrees_with_the_sql_sweep(make_lot, require_postgres):
+    from marketplace.pricing.sweep import _sweep_python
+
+    varied_lots(make_lot)
+    assert _sweep_python(None, 10)["lots"] == 96
+    python_path = _snapshot()
+    LotPremium.objects.all().delete()
+    Lot.objects.update(premium_ratio=None)
+    premiums_sweep(batch=1000)
+    assert _snapshot() == python_path

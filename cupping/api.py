@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from core.api import Pagination, role_permission
+from core.api import Pagination, idempotent, role_permission
 from core.models import Job
 from core.selectors import job_visible_to
 from cupping import selectors, services
@@ -96,6 +96,7 @@ class CuppingSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=SheetCreateSerializer, responses={201: SheetSerializer})
+    @idempotent("cupping-sheets")
     def create(self, request: Request) -> Response:
         ser = SheetCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -276,6 +277,7 @@ class CuppingImportApi(APIView):
     permission_classes = [role_permission(write=(Role.Q_GRADER,), read=(Role.Q_GRADER,))]
 
     @extend_schema(request=ImportCreateSerializer, responses={202: ImportJobSerializer})
+    @idempotent("cupping-imports")
     def post(self, request: Request) -> Response:
         ser = ImportCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)

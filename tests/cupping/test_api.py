@@ -225,3 +225,19 @@ def test_the_signed_original_is_downloadable_by_grader_producer_and_moderator_on
     for user in (roaster, second_producer):
         assert api(user).get(url).status_code == 403
     assert api(None).get(url).status_code in (401, 403)
+
+
+def test_a_retried_post_with_the_same_idempotency_key_creates_one_sheet(api, q_grader, lot):
+    client = api(q_grader)
+    first = client.post("/api/v1/cupping-sheets/", body(lot, SCA_BODY), format="json", HTTP_IDEMPOTENCY_KEY="lab-42")
+    again = client.post("/api/v1/cupping-sheets/", body(lot, SCA_BODY), format="json", HTTP_IDEMPOTENCY_KEY="lab-42")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert CuppingSheet.objects.count() == 1
+    other = client.post(
+        "/api/v1/cupping-sheets/",
+        body(lot, SCA_BODY) | {"overall": "8.00"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="lab-42",
+    )
+    assert other.status_code == 409

@@ -195,3 +195,12 @@ def test_dashboard_panel_shows_a_roasters_standing_and_a_producers_auctions(
     assert item.lot.name in producer_client.get("/accounts/dashboard/").content.decode()
     # The outsider bid on nothing: the panel lists nothing of anyone else's.
     assert item.lot.name not in outsider_client.get("/accounts/dashboard/").content.decode()
+
+
+def test_pages_speak_spanish_and_portuguese(at, make_auction, anon_client):
+    at.set(T0)
+    auction = make_auction()
+    es = anon_client.get(f"/auctions/{auction.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Tiempo restante" in es and "Inicie sesión como tostador para pujar." in es
+    pt = anon_client.get("/auctions/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
+    assert "Leilões" in pt

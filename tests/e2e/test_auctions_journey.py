@@ -93,3 +93,15 @@ def test_two_roasters_bid_against_each_other_and_the_end_time_extends(live_serve
     finally:
         context_a.close()
         context_b.close()
+
+
+def test_time_left_counts_down_between_polls_without_script_errors(live_server, page):
+    item = open_auction(ends_in=datetime.timedelta(hours=1))
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{live_server.url}/auctions/{item.auction_id}/")
+    left = page.locator(f"#live-{item.pk} [data-testid=time-left]")
+    first = int(left.get_attribute("data-seconds"))
+    page.wait_for_timeout(2500)
+    assert int(left.get_attribute("data-seconds")) < first
+    assert errors == []  # no CSP violation, no broken script

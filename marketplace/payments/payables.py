@@ -97,7 +97,11 @@ def order_due(order: Any, kind: str | None = None) -> Due:
     else:
         # The balance carries the rest of the fee, so deposit + balance fees equal the contract's.
         fee = Decimal(order.marketplace_fee) - _fee_share(total - amount, order)
-    labels = {PaymentKind.FULL: _("Payment"), PaymentKind.DEPOSIT: _("Deposit"), PaymentKind.BALANCE: _("Balance")}
+    labels: dict[str, str] = {
+        PaymentKind.FULL: _("Payment"),
+        PaymentKind.DEPOSIT: _("Deposit"),
+        PaymentKind.BALANCE: _("Balance"),
+    }
     return Due(
         kind=kind,
         subject_kind=SubjectKind.ORDER,

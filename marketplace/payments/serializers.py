@@ -2,27 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from marketplace.payments.models import Payment, PaymentKind, PayoutEntry, Refund, SubjectKind
 
 
-def _inline_enum(choices: type[models.TextChoices]) -> type[serializers.ChoiceField]:
-    """A choice field whose enum stays inline in the schema: "kind" names other apps' enums too,
-    and drf-spectacular would otherwise name the shared component after the field and collide."""
+@extend_schema_field({"oneOf": [{"type": "string", "enum": list(PaymentKind.values)}]})
+class PaymentKindField(serializers.ChoiceField):
+    """The payment kind with its enum inline in the schema: "kind" names other apps' enums too,
+    and drf-spectacular would otherwise name a shared component after the field and collide."""
 
-    @extend_schema_field({"oneOf": [{"type": "string", "enum": list(choices.values)}]})
-    class Field(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=choices.choices, **kwargs)
-
-    Field.__name__ = f"{choices.__name__}Field"
-    return Field
-
-
-PaymentKindField = _inline_enum(PaymentKind)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(PaymentKind.choices, **kwargs)
 
 
 class RefundSerializer(serializers.ModelSerializer):

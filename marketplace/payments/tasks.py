@@ -28,6 +28,8 @@ def payment_reconcile(payment_id: int) -> str:
         )
     )
     for intent_id in intent_ids:
+        if not intent_id:
+            continue
         try:
             result = provider.retrieve_intent(intent_id=intent_id)
         except providers.ProviderError:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -209,7 +210,12 @@ def lot_terms(request: HttpRequest, lot_id: int) -> HttpResponse:
         messages.success(request, _("Payment terms saved."))
     else:
         messages.error(request, _("Choose deposit or full payment."))
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else "payments:index")
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("payments:index")
 
 
 def lot_terms_section(request: HttpRequest, lot: Any) -> dict[str, Any] | None:

@@ -126,3 +126,8 @@ def test_the_payment_page_shows_the_contract_lines_and_links_the_contract(
     assert (
         re.search(r'id="contract-fee">([^<]+)<', html).group(1).replace(",", "").startswith(str(order.marketplace_fee))
     )
+
+
+def test_the_terms_form_does_not_redirect_off_site(lot: Any, producer_client: Any) -> None:
+    response = producer_client.post(f"/payments/lots/{lot.pk}/terms/", {"mode": "full", "next": "//evil.example/"})
+    assert response.status_code == 302 and response.url == "/payments/"

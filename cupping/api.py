@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -48,7 +49,7 @@ class StrictPagination(Pagination):
     def get_page_size(self, request: Request) -> int | None:
         raw = request.query_params.getlist(self.page_size_query_param)
         if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
-            raise exceptions.ValidationError({self.page_size_query_param: ["Must be one positive whole number."]})
+            raise exceptions.ValidationError({self.page_size_query_param: [_("Must be one positive whole number.")]})
         return super().get_page_size(request)
 
 
@@ -57,14 +58,14 @@ def _lot_param(request: Request) -> int | None:
     if not raw:
         return None
     if len(raw) > 1 or not raw[0].isdigit():
-        raise exceptions.ValidationError({"lot": ["Must be one lot number."]})
+        raise exceptions.ValidationError({"lot": [_("Must be one lot number.")]})
     return int(raw[0])
 
 
 def _lot(lot_id: int) -> Lot:
     lot = Lot.objects.filter(pk=lot_id).first()
     if lot is None:
-        raise ValidationError({"lot": ["No lot with this number."]})
+        raise ValidationError({"lot": [_("No lot with this number.")]})
     return lot
 
 
@@ -145,9 +146,9 @@ class SheetOriginalApi(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         sheet = get_object_or_404(selectors.sheets_visible_to(request.user), pk=pk)
         if not selectors.can_see_original(request.user, sheet):
-            raise exceptions.PermissionDenied("Only the grader, the lot's producer and moderators see the original.")
+            raise exceptions.PermissionDenied(_("Only the grader, the lot's producer and moderators see the original."))
         if not sheet.original:
-            raise NotFound("No signed original attached.")
+            raise NotFound(_("No signed original attached."))
         response = FileResponse(sheet.original.open("rb"), content_type=sheet.original_content_type)
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
@@ -232,12 +233,12 @@ class CuppingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         data = ser.validated_data
         lot = Lot.objects.filter(pk=data["lot"], producer_id=request.user.pk).first()
         if lot is None:
-            raise ValidationError({"lot": ["Choose one of your lots."]})
+            raise ValidationError({"lot": [_("Choose one of your lots.")]})
         grader = None
         if data.get("grader"):
             grader = User.objects.filter(pk=data["grader"]).select_related("q_grader_profile").first()
             if grader is None:
-                raise ValidationError({"grader": ["No such Q-grader."]})
+                raise ValidationError({"grader": [_("No such Q-grader.")]})
         req = services.request_create(
             lot=lot, by=request.user, grader=grader, protocol=data.get("protocol", ""), note=data.get("note", "")
         )

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import idempotent, role_permission
-from marketplace.auctions import selectors, services
+from marketplace.auctions import clock, selectors, services
 from marketplace.auctions.models import Auction
 from marketplace.auctions.serializers import (
     AuctionCreateSerializer,
@@ -71,7 +71,7 @@ class AuctionViewSet(viewsets.GenericViewSet):
     def _data(self, auctions: list[Auction]) -> list[dict[str, Any]]:
         items = [item for auction in auctions for item in auction.items.all()]
         bidders = selectors.bidders_of(items)
-        now = selectors.clock.now()
+        now = clock.now()
         return [selectors.auction_representation(a, self.request.user, bidders=bidders, now=now) for a in auctions]
 
     @extend_schema(responses={200: AuctionSerializer(many=True)})

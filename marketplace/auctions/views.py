@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from core.decorators import role_required
 from core.errors import Conflict
 from lots.models import Lot, LotStatus
-from marketplace.auctions import conf, selectors, services
+from marketplace.auctions import clock, conf, selectors, services
 from marketplace.auctions.forms import AuctionForm, BidForm
 from marketplace.auctions.models import AuctionLot, AuctionStatus, ItemStatus
 
@@ -33,22 +33,25 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
 
 def auction_list(request: HttpRequest) -> HttpResponse:
     auctions = list(selectors.auctions_public()[:100])
-    now = selectors.clock.now()
+    now = clock.now()
     running = [(a, selectors.auction_phase(a, now)) for a in auctions if a.status == AuctionStatus.OPEN]
     closed = [a for a in auctions if a.status == AuctionStatus.CLOSED][:20]
     can_create = getattr(request.user, "role", None) in ("producer", "moderator")
     return render(request, "auctions/list.html", {"running": running, "closed": closed, "can_create": can_create})
 
 
+def _history(request: HttpRequest, item: AuctionLot) -> list[selectors.HistoryRow]:
+    """Everyone sees the history of a closed lot; while it runs, a signed-in user sees their own bids."""
+    if request.user.is_authenticated or item.status != ItemStatus.OPEN:
+        return selectors.bid_history(item, request.user)
+    return []
+
+
 def _detail_context(request: HttpRequest, auction: Any) -> dict[str, Any]:
     views = selectors.item_views(auction, request.user)
     rows = []
     for view in views:
-        history = (
-            selectors.bid_history(view.item, request.user)
-            if request.user.is_authenticated or view.item.status != ItemStatus.OPEN
-            else []
-        )
+        history = _history(request, view.item)
         rows.append({"view": view, "form": BidForm(prefix_id=view.item.pk), "history": history})
     return {
         "auction": auction,
@@ -79,7 +82,7 @@ def _item_or_404(pk: int, item_pk: int) -> AuctionLot:
 def _live_context(request: HttpRequest, item: AuctionLot) -> dict[str, Any]:
     auction = item.auction
     view = next(v for v in selectors.item_views(auction, request.user) if v.item.pk == item.pk)
-    history = selectors.bid_history(view.item, request.user) if view.item.status != ItemStatus.OPEN else []
+    history = _history(request, view.item)
     return {"auction": auction, "view": view, "history": history, "poll_seconds": conf.POLL_SECONDS}
 
 

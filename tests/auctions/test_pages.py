@@ -204,3 +204,12 @@ def test_pages_speak_spanish_and_portuguese(at, make_auction, anon_client):
     assert "Tiempo restante" in es and "Inicie sesión como tostador para pujar." in es
     pt = anon_client.get("/auctions/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
     assert "Leilões" in pt
+
+
+def test_a_bidder_keeps_seeing_their_own_bids_in_the_polled_block(at, make_auction, roaster, roaster_client):
+    at.set(T0)
+    auction = make_auction()
+    item = item_of(auction)
+    services.bid_place(item=item.pk, bidder=roaster, amount_per_kg="123")
+    live = roaster_client.get(f"/auctions/{auction.pk}/lots/{item.pk}/live/", **HTMX).content.decode()
+    assert "Your bids" in live and "123.0000" in live

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
@@ -602,7 +602,7 @@ def _notify_competition_buyers(lot: Lot) -> None:
 
     try:
         url = reverse("lots:detail", args=[lot.pk])
-    except Exception:
+    except NoReverseMatch:  # the lots app's pages are optional for this app
         url = reverse("auctions:competition")
     message = _("Competition nano-lot: %(lot)s (%(kg)s kg, %(score)s points).") % {
         "lot": lot.name,

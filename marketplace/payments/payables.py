@@ -76,8 +76,12 @@ def _fee_share(part: Decimal, order: Any) -> Decimal:
     return quantize_money(part * order.marketplace_fee / order.total, order.currency)
 
 
-def order_due(order: Any, kind: str | None = None) -> Due:
-    """The next amount due on an order: full, or deposit then balance, as the lot's terms say."""
+def order_due(order: Any, kind: str | None = None, deposit: tuple[Decimal, Decimal] | None = None) -> Due:
+    """The next amount due on an order: full, or deposit then balance, as the lot's terms say.
+
+    ``deposit`` is (amount, fee) of the deposit actually opened; the balance is the rest of the
+    contract, so a later change of the deposit percentage cannot make the two miss the total.
+    """
     mode = payment_mode_for(order.lot)
     total = Decimal(order.total)
     if kind is None:
@@ -87,7 +91,7 @@ def order_due(order: Any, kind: str | None = None) -> Due:
     elif kind == PaymentKind.DEPOSIT:
         amount = deposit_amount(total, order.currency)
     elif kind == PaymentKind.BALANCE:
-        amount = total - deposit_amount(total, order.currency)
+        amount = total - (deposit[0] if deposit else deposit_amount(total, order.currency))
     else:
         raise ValidationError(_("This is not a kind of order payment."))
     if kind == PaymentKind.FULL:
@@ -96,7 +100,7 @@ def order_due(order: Any, kind: str | None = None) -> Due:
         fee = _fee_share(amount, order)
     else:
         # The balance carries the rest of the fee, so deposit + balance fees equal the contract's.
-        fee = Decimal(order.marketplace_fee) - _fee_share(total - amount, order)
+        fee = Decimal(order.marketplace_fee) - (deposit[1] if deposit else _fee_share(total - amount, order))
     labels: dict[str, str] = {
         PaymentKind.FULL: _("Payment"),
         PaymentKind.DEPOSIT: _("Deposit"),

@@ -54,11 +54,16 @@ def dues_for(user: Any) -> list[dict[str, Any]]:
         buyer=user, status__in=["awaiting_payment", "paid", "shipped", "delivered"]
     )
     for order in orders.select_related("lot", "seller"):
-        due = payables.order_due(order)
-        kinds = [due.kind]
-        if due.kind == PaymentKind.DEPOSIT and order.status != "awaiting_payment":
+        # The same rule as payment_open: an up-front payment already opened fixes the kind.
+        upfront = opened.get((SubjectKind.ORDER, order.pk, PaymentKind.FULL)) or opened.get(
+            (SubjectKind.ORDER, order.pk, PaymentKind.DEPOSIT)
+        )
+        first = upfront.kind if upfront else payables.order_due(order).kind
+        if order.status == "awaiting_payment":
+            kinds = [first]
+        elif first == PaymentKind.DEPOSIT and upfront is not None and upfront.is_settled:
             kinds = [PaymentKind.BALANCE]
-        elif order.status != "awaiting_payment":
+        else:
             continue
         for kind in kinds:
             d = payables.order_due(order, kind)

@@ -115,7 +115,8 @@ def payment_open(*, by: Any, subject_kind: str, subject_id: int, kind: str | Non
                     ]
                 }
             )
-        due = payables.order_due(subject, kind)
+        opened = (upfront.amount, upfront.fee_amount) if upfront and upfront.kind == PaymentKind.DEPOSIT else None
+        due = payables.order_due(subject, kind, deposit=opened)
     else:
         if kind not in (None, PaymentKind.SAMPLE_FEE):
             raise ValidationError({"kind": [_("A sample request only has a sample fee.")]})

@@ -253,3 +253,19 @@ def test_moderators_see_paid_money_on_cancelled_orders_to_refund(
         moderator_client.get("/payments/").content.decode().split('id="refund-candidates"')[1].split("</section>")[0]
     )
     assert f"/payments/{payment.public_id}/" not in section
+
+
+def test_the_balance_is_the_rest_of_the_deposit_actually_paid(
+    order: Any, roaster: Any, moderator: Any, producer: Any, monkeypatch: Any
+) -> None:
+    from marketplace.payments import conf
+
+    services.lot_terms_set(lot=order.lot, by=producer, mode="deposit")
+    deposit = open_order_payment(order, roaster)
+    services.payment_mark_received(payment=deposit, by=moderator)
+    monkeypatch.setattr(conf, "DEPOSIT_PERCENT", Decimal("50"))  # the setting changes meanwhile
+    balance = services.payment_open(
+        by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk, kind=PaymentKind.BALANCE
+    )
+    assert deposit.amount + balance.amount == order.total
+    assert deposit.fee_amount + balance.fee_amount == order.marketplace_fee

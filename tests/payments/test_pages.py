@@ -131,3 +131,22 @@ def test_the_payment_page_shows_the_contract_lines_and_links_the_contract(
 def test_the_terms_form_does_not_redirect_off_site(lot: Any, producer_client: Any) -> None:
     response = producer_client.post(f"/payments/lots/{lot.pk}/terms/", {"mode": "full", "next": "//evil.example/"})
     assert response.status_code == 302 and response.url == "/payments/"
+
+
+def test_what_to_pay_follows_the_payment_already_opened(
+    order: Any, roaster: Any, producer: Any, moderator: Any, roaster_client: Any
+) -> None:
+    from marketplace.payments.selectors import dues_for
+
+    services.lot_terms_set(lot=order.lot, by=producer, mode="deposit")
+    assert [d["due"].kind for d in dues_for(roaster) if d["due"].subject_kind == "order"] == ["deposit"]
+    deposit = services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk)
+    services.lot_terms_set(lot=order.lot, by=producer, mode="full")
+    assert [d["due"].kind for d in dues_for(roaster) if d["due"].subject_kind == "order"] == ["deposit"]
+    services.payment_mark_received(payment=deposit, by=moderator)
+    assert [d["due"].kind for d in dues_for(roaster) if d["due"].subject_kind == "order"] == ["balance"]
+    response = roaster_client.post(
+        "/payments/open/", {"subject_kind": "order", "subject_id": order.pk, "kind": "balance"}
+    )
+    assert response.status_code == 302
+    assert Payment.objects.get(kind="balance").amount == order.total - deposit.amount

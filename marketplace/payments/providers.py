@@ -177,6 +177,9 @@ class StripeProvider:
             "amount": to_minor_units(amount, currency),
             "currency": currency.lower(),
             "metadata": metadata,
+            # Cards only: on current API versions automatic payment methods are the default, and a
+            # server-side confirm would then demand a return_url for redirect-based methods.
+            "payment_method_types": ["card"],
         }
         if payment_method:
             # Server-side confirmation: Stripe.js only tokenises the card; this call charges it.

@@ -78,14 +78,24 @@ def test_tag_is_removed_when_the_score_drops_and_regaining_it_does_not_notify_ag
 
 
 @pytest.mark.django_db
-@override_settings(COMPETITION_MIN_SCORE="91")
-def test_threshold_is_a_setting(monkeypatch):
+def test_threshold_is_a_setting():
+    import importlib
+
     from marketplace.auctions import conf
 
-    monkeypatch.setattr(conf, "COMPETITION_MIN_SCORE", D("91"))
     lot = nano_lot("90.00")
-    assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "unchanged"
-    assert not tagged(lot)
+    try:
+        with override_settings(COMPETITION_MIN_SCORE="91"):
+            importlib.reload(conf)  # conf.py reads the project settings at import
+            threshold = conf.COMPETITION_MIN_SCORE
+            assert threshold == D("91")
+            assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "unchanged"
+            assert not tagged(lot)
+    finally:
+        importlib.reload(conf)
+    threshold = conf.COMPETITION_MIN_SCORE
+    assert threshold == D("88")
+    assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "tagged"
 
 
 @pytest.mark.django_db

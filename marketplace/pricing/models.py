@@ -252,7 +252,7 @@ class LotPremium(models.Model):
     @property
     def flags(self) -> list[str]:
         return [
-            flag
+            flag.value
             for flag, on in (
                 (PremiumFlag.UNDER_2X, self.flag_under_2x),
                 (PremiumFlag.OVER_10X, self.flag_over_10x),

@@ -64,7 +64,10 @@ def premium_store(*, lot_id: int, result: PremiumResult, now: datetime.datetime)
     Lot.objects.filter(pk=lot_id).exclude(premium_ratio=ratio).update(premium_ratio=ratio)
     if changed:
         send_evidence_changed(
-            sender=LotPremium, lot_id=lot_id, kind="premium", detail=f"premium ratio {ratio}, flags {premium.flags}"
+            sender=LotPremium,
+            lot_id=lot_id,
+            kind="premium",
+            detail=f"premium ratio {ratio}, flags: {', '.join(premium.flags) or 'none'}",
         )
     return premium, changed
 

@@ -51,9 +51,16 @@ lint: dev-venv
 	$(BIN)/mypy .
 
 bench: dev-venv
-	$(PY) bench/run.py
+	scripts/services-up
+	$(PY) bench/run.py $(BENCH_ARGS)
 
-load: dev-venv
+$(BIN)/.installed-load: requirements-load.txt $(BIN)/.installed-dev
+	$(PY) -m pip install --quiet -r requirements-load.txt
+	touch $@
+
+# Needs PostgreSQL and Redis on 127.0.0.1 (scripts/services-up starts them).
+load: $(BIN)/.installed-load
+	scripts/services-up
 	$(PY) bench/load.py
 
 # Catalogues live beside each app (<app>/locale) and for the shared templates in locale/.

@@ -235,6 +235,7 @@ def claims_record_evidence_change(*, lot_id: int, kind: str, detail: str = "", a
     same commit as the change that invalidates it. Returns the ids of the claims touched.
     """
     touched: list[int] = []
+    detail = (detail or "")[:500]
     if not MicroLotClaim.objects.filter(lot_id=lot_id, status__in=ACTIVE_STATUSES).exists():
         return touched
     now = timezone.now()
@@ -257,7 +258,7 @@ def claims_record_evidence_change(*, lot_id: int, kind: str, detail: str = "", a
             EvidenceChange.objects.create(
                 claim=claim,
                 kind=kind,
-                detail=(detail or "")[:500],
+                detail=detail,
                 actor=actor if getattr(actor, "is_authenticated", False) else None,
                 reopened=reopen,
                 evidence_version=version,
@@ -268,7 +269,7 @@ def claims_record_evidence_change(*, lot_id: int, kind: str, detail: str = "", a
                     actor=actor,
                     action="claim.reopened",
                     target=claim,
-                    data={"lot": lot_id, "kind": kind, "detail": detail[:500], "evidence_version": version},
+                    data={"lot": lot_id, "kind": kind, "detail": detail, "evidence_version": version},
                 )
                 notify(
                     recipient=claim.producer,
@@ -286,7 +287,7 @@ def claims_record_evidence_change(*, lot_id: int, kind: str, detail: str = "", a
                     actor=actor,
                     action="claim.evidence_added",
                     target=claim,
-                    data={"lot": lot_id, "kind": kind, "detail": detail[:500], "evidence_version": version},
+                    data={"lot": lot_id, "kind": kind, "detail": detail, "evidence_version": version},
                 )
             touched.append(claim.pk)
             _enqueue_recompute(claim.pk)

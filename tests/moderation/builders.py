@@ -99,9 +99,12 @@ def add_premium(lot: Any, ratio: str = "4.000", **flags: bool) -> Any:
     now = timezone.now()
     lot.premium_ratio = D(ratio)
     lot.save(update_fields=["premium_ratio"])
-    return LotPremium.objects.create(
-        lot=lot, status="ok", premium_ratio=D(ratio), computed_at=now, changed_at=now, **flags
+    # The pricing app may already have computed a row for the lot (its receivers run on commit).
+    premium, _created = LotPremium.objects.update_or_create(
+        lot=lot,
+        defaults={"status": "ok", "premium_ratio": D(ratio), "computed_at": now, "changed_at": now, **flags},
     )
+    return premium
 
 
 def genuine_lot(producer: Any, grader: Any, **lot_fields: Any) -> Any:

@@ -123,6 +123,7 @@ class PlotViewSet(
         )
 
 
+DECIMAL_PARAMS = ("score_min", "score_max", "price_min", "price_max", "weight_min", "weight_max")
 BOOLEAN_VALUES = {"true", "false", "True", "False", "1", "0"}
 PUBLIC_STATUS_VALUES = {"listed", "reserved", "sold_out"}
 
@@ -135,6 +136,9 @@ def _strict_query(params: Any) -> None:
             errors[name] = ["Must be true or false."]
     if any(v not in PUBLIC_STATUS_VALUES for v in params.getlist("status")):
         errors["status"] = ["Must be listed, reserved or sold_out."]
+    for name in DECIMAL_PARAMS:
+        if any(v.strip() == "" for v in params.getlist(name)):
+            errors[name] = ["Must be a number."]
     for name in ("verified", "mine", "status"):
         if len(params.getlist(name)) > 1:
             errors[name] = ["Give this parameter once."]
@@ -146,7 +150,7 @@ def _catalogue_parameters() -> list[OpenApiParameter]:
     params = []
     for name, field in CatalogueFilterForm.base_fields.items():
         kind = OpenApiTypes.STR
-        if name in ("score_min", "score_max", "price_min", "price_max", "weight_min", "weight_max"):
+        if name in DECIMAL_PARAMS:
             kind = OpenApiTypes.DECIMAL
         elif name == "verified":
             kind = OpenApiTypes.BOOL

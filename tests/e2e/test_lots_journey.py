@@ -37,6 +37,7 @@ def test_producer_lists_a_lot_with_evidence_and_a_roaster_finds_it(live_server, 
     page.fill("[name=region]", "Nariño")
     page.fill("[name=altitude_masl]", "2050")
     page.click("form.farm-form button[type=submit]")
+    page.wait_for_url(f"{url}/lots/mine/")
     page.click("a.add-plot")
     page.fill("[name=name]", "La Ventana")
     page.fill("[name=area_ha]", "2.5")
@@ -44,6 +45,7 @@ def test_producer_lists_a_lot_with_evidence_and_a_roaster_finds_it(live_server, 
     page.fill("[name=longitude]", "-77.281234")
     page.fill("[name=varieties]", "Geisha")
     page.click("form.plot-form button[type=submit]")
+    page.wait_for_url(f"{url}/lots/mine/")
     assert page.locator("#my-farms").get_by_text("La Ventana").is_visible()
 
     # 3. Creates a lot.

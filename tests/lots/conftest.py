@@ -75,6 +75,15 @@ def lot_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture(autouse=True)
+def back_to_english() -> Any:
+    """Requests in Spanish or Portuguese activate that language in the test thread: undo it."""
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
+
+
 @pytest.fixture
 def farm(producer: Any) -> Any:
     return FarmFactory(producer=producer, name="La Esperanza", country="CO", region="Huila")

@@ -380,3 +380,19 @@ def test_the_audit_trail_records_the_whole_life_of_a_claim_in_order(claim, moder
     with pytest.raises(AppendOnlyError):
         trail[0].delete()
     assert [d.decision for d in claim.decisions.order_by("id")] == ["request_evidence", "approve", "reject"]
+
+
+def test_a_pricing_flag_turns_the_premium_into_a_fail_and_the_moderator_sees_it(
+    producer, q_grader, no_broker, moderator_client
+):
+    from django.urls import reverse
+
+    from tests.moderation.builders import add_premium
+
+    lot = genuine_lot(producer, q_grader)
+    add_premium(lot, "14.000", flag_over_10x=True)
+    claim = submit(lot)
+    services.claim_recompute(claim_id=claim.pk)
+    assert results(claim)["premium"] == "fail"
+    body = moderator_client.get(reverse("moderation:claim", args=[claim.pk])).content.decode()
+    assert "14.000×" in body and "Over 10× the baseline" in body

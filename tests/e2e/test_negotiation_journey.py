@@ -53,6 +53,7 @@ def journey(
     roaster_page.click("#send-sample-request")
     roaster_page.wait_for_selector("#sample-status")
     assert SampleRequest.objects.get().grams == 250
+    shot(roaster_page, "sample")
 
     # … and makes an offer from the sample page.
     roaster_page.click("text=Make an offer")
@@ -69,6 +70,7 @@ def journey(
     producer_page.goto(f"{live_server.url}/")
     open_menu(producer_page)
     producer_page.click("nav >> text=Trade")
+    shot(producer_page, "hub")
     producer_page.click(f"#negotiations >> text={lot.name}")
     producer_page.wait_for_selector("#accept")
     producer_page.click("#counter-toggle")

@@ -7,6 +7,11 @@ class CuppingConfig(AppConfig):
     verbose_name = _("Cupping")
 
     def ready(self) -> None:
+        from core.signals import evidence_changed
+        from cupping.signals import on_evidence_changed
+
+        evidence_changed.connect(on_evidence_changed, dispatch_uid="cupping.rescore_on_new_harvest")
+
         from core.registry import LotSection, NavItem, Panel, register_lot_section, register_nav, register_panel
         from cupping.views import grader_panel, lot_section_context, producer_panel
 

@@ -1,7 +1,8 @@
 """Writes for cupping: requests, sheets, green gradings, signed originals, imports, official scores.
 
 Official score rule (what the catalogue shows on ``Lot.official_score``): per protocol, each
-grader's latest active *independent* sheet of the latest harvest counts once; the mean, the number
+grader's latest active *independent* sheet of the lot's current harvest (``Lot.harvest_year``; a
+sheet keeps the harvest it was cupped for) counts once; the mean, the number
 of graders and the spread (max − min) are kept in ``LotScore``. The catalogue shows the protocol
 with MORE independent graders; on a tie, ``sca2004`` wins (it is still the lingua franca of offer
 lists, DOMAIN.md §1). Scores of different protocols are never averaged together.
@@ -446,28 +447,25 @@ def _mean(values: list[Decimal]) -> Decimal:
     return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def lot_score_compute(lot_id: int) -> dict[str, dict[str, Any]]:
+def lot_score_compute(lot_id: int, harvest_year: int) -> dict[str, dict[str, Any]]:
     """Per protocol: mean, graders, spread and attribute means (pure read, no writes)."""
     sheets = list(
-        CuppingSheet.objects.filter(lot_id=lot_id, status=SheetStatus.ACTIVE, independent=True).order_by(
-            "cupped_on", "id"
-        )
+        CuppingSheet.objects.filter(
+            lot_id=lot_id, status=SheetStatus.ACTIVE, independent=True, harvest_year=harvest_year
+        ).order_by("cupped_on", "id")
     )
-    if not sheets:
-        return {}
-    latest = max(s.harvest_year for s in sheets)
     out: dict[str, dict[str, Any]] = {}
     for protocol in scoring.PROTOCOLS:
         by_grader: dict[int, CuppingSheet] = {}
         for sheet in sheets:
-            if sheet.protocol == protocol and sheet.harvest_year == latest:
+            if sheet.protocol == protocol:
                 by_grader[sheet.grader_id] = sheet  # ordered by date: the grader's latest wins
         if not by_grader:
             continue
         finals = [s.final_score for s in by_grader.values()]
         attrs = [s.attributes() for s in by_grader.values()]
         out[protocol] = {
-            "harvest_year": latest,
+            "harvest_year": harvest_year,
             "mean": _mean(finals),
             "graders": len(by_grader),
             "spread": (max(finals) - min(finals)).quantize(CENT),
@@ -491,7 +489,7 @@ def lot_score_recompute(*, lot_id: int, actor: Any = None) -> Lot | None:
         lot = Lot.objects.select_for_update().filter(pk=lot_id).first()
         if lot is None:
             return None
-        scores = lot_score_compute(lot_id)
+        scores = lot_score_compute(lot_id, lot.harvest_year)
         winner = catalogue_protocol(scores)
         for protocol, data in scores.items():
             LotScore.objects.update_or_create(

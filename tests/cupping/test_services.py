@@ -122,13 +122,27 @@ def test_a_grader_counts_once_with_their_latest_sheet(q_grader, lot, submit):
     assert (score.graders, score.mean) == (1, D("84.50"))
 
 
-def test_only_the_latest_harvest_counts(q_grader, second_grader, lot, submit):
+def test_only_the_lots_current_harvest_counts_and_a_new_harvest_rescores(
+    q_grader, second_grader, lot, submit, django_capture_on_commit_callbacks
+):
+    from core.signals import send_evidence_changed
+    from cupping.tasks import recompute_lot_score
+
     submit(q_grader, lot, overall=D("6.00"))
     lot.harvest_year = 2026
     lot.save(update_fields=["harvest_year"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        send_evidence_changed(sender=type(lot), lot_id=lot.pk, kind="harvest_year", detail="2025 → 2026")
+    # The rescore is queued after commit, never run inline (other apps may queue their own work).
+    assert [cb.__module__ for cb in callbacks].count("cupping.signals") == 1
+    assert recompute_lot_score(lot.pk) == "ok"
+    lot.refresh_from_db()
+    assert (lot.official_score, lot.official_score_protocol) == (None, "")  # last year's sheet no longer counts
     submit(second_grader, lot)
     score = LotScore.objects.get(lot=lot, protocol="sca2004")
     assert (score.harvest_year, score.graders, score.mean) == (2026, 1, D("82.50"))
+    assert recompute_lot_score(lot.pk) == "ok"  # twice: same result
+    assert LotScore.objects.get(lot=lot, protocol="sca2004").mean == D("82.50")
 
 
 def test_withdrawing_a_sheet_recomputes_the_score(q_grader, second_grader, moderator, lot, submit):

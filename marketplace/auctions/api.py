@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -17,7 +17,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import idempotent, role_permission
 from marketplace.auctions import clock, selectors, services
-from marketplace.auctions.models import Auction
+from marketplace.auctions.models import Auction, AuctionStatus
 from marketplace.auctions.serializers import (
     AuctionCreateSerializer,
     AuctionSerializer,
@@ -74,10 +74,34 @@ class AuctionViewSet(viewsets.GenericViewSet):
         now = clock.now()
         return [selectors.auction_representation(a, self.request.user, bidders=bidders, now=now) for a in auctions]
 
-    @extend_schema(responses={200: AuctionSerializer(many=True)})
+    @extend_schema(
+        responses={200: AuctionSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=["running", "closed"], description="Running (open or upcoming) or closed."
+            ),
+            OpenApiParameter(
+                "competition", bool, description="Only auctions with a nano-lot or a competition-tagged lot."
+            ),
+        ],
+    )
     def list(self, request: Request) -> Response:
         _check_paging(request)
-        page = self.paginate_queryset(self.get_queryset())
+        queryset = self.get_queryset()
+        params = request.query_params
+        status_filter = params.get("status")
+        if status_filter not in (None, "running", "closed"):
+            raise ValidationError({"status": _("Use running or closed.")})
+        if status_filter == "running":
+            queryset = queryset.filter(status=AuctionStatus.OPEN)
+        elif status_filter == "closed":
+            queryset = queryset.filter(status=AuctionStatus.CLOSED)
+        competition = params.get("competition")
+        if competition not in (None, "true", "false"):
+            raise ValidationError({"competition": _("Use true or false.")})
+        if competition == "true":
+            queryset = queryset.filter(pk__in=selectors.competition_auctions(running_only=False).values("pk"))
+        page = self.paginate_queryset(queryset)
         assert page is not None
         return self.get_paginated_response(AuctionSerializer(self._data(list(page)), many=True).data)
 

@@ -213,13 +213,14 @@ def competition_lots() -> QuerySet[Lot]:
     )
 
 
-def competition_auctions() -> QuerySet[Auction]:
-    """Open auctions with at least one nano-lot or competition-tagged lot."""
+def competition_auctions(*, running_only: bool = True) -> QuerySet[Auction]:
+    """Auctions (open ones by default) with at least one nano-lot or competition-tagged lot."""
     tagged = LotTag.objects.filter(lot=OuterRef("lot"), tag=conf.COMPETITION_TAG)
     nano_items = AuctionLot.objects.filter(auction=OuterRef("pk")).filter(
         Q(lot__classification="nano") | Q(Exists(tagged))
     )
-    return auctions_open().filter(Exists(nano_items))
+    base = auctions_open() if running_only else auctions_public()
+    return base.filter(Exists(nano_items))
 
 
 _PHASE_FOR_API = {"upcoming": "upcoming", "open": "open", "closed": "closed", "cancelled": "cancelled"}

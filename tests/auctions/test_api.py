@@ -196,3 +196,20 @@ def test_schema_documents_the_bid_endpoint_truthfully():
     assert post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/BidPlaced")
     auction = schema["components"]["schemas"]["Auction"]["properties"]
     assert {"current_price_per_kg", "ends_at", "status", "standing"} <= set(auction)
+
+
+def test_list_filters_by_status_and_competition(at, make_auction, api, producer):
+    at.set(T0)
+    nano = make_auction()  # the fixture's lot is 30 kg: a nano-lot
+    big = make_auction(lots=[LotFactory(producer=producer, weight_kg=D("300"))], ends_at=T0 + 10 * MIN)
+    services.auctions_close_due(now=T0 + 11 * MIN)
+    client = api(None)
+
+    def ids(query: str) -> list[int]:
+        return [a["id"] for a in client.get(f"/api/v1/auctions/{query}").json()["results"]]
+
+    assert ids("?status=running") == [nano.pk]
+    assert ids("?status=closed") == [big.pk]
+    assert ids("?competition=true") == [nano.pk]
+    assert client.get("/api/v1/auctions/?status=soon").status_code == 400
+    assert client.get("/api/v1/auctions/?competition=maybe").status_code == 400

@@ -281,3 +281,14 @@ def test_trade_pages_speak_spanish_and_portuguese(
     assert heading in producer_client.get("/trade/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     page = producer_client.get(f"/trade/negotiations/{open_negotiation.pk}/", HTTP_ACCEPT_LANGUAGE=language)
     assert button in page.content.decode()
+
+
+def test_buyer_can_start_paying_from_the_contract(
+    roaster_client: Client, producer_client: Client, open_negotiation: Negotiation, producer: Any
+) -> None:
+    order = services.negotiation_accept(negotiation=open_negotiation, by=producer)
+    assert 'id="pay-order"' in roaster_client.get(f"/trade/orders/{order.pk}/").content.decode()
+    assert 'id="pay-order"' not in producer_client.get(f"/trade/orders/{order.pk}/").content.decode()
+    # The payments app takes it from there (its checkout page).
+    r = roaster_client.post("/payments/open/", {"subject_kind": "order", "subject_id": order.pk})
+    assert r.status_code == 302 and r["Location"].endswith("/pay/")

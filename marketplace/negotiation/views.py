@@ -398,18 +398,16 @@ def order_document(request: HtmxHttpRequest, pk: int, doc_id: int) -> HttpRespon
 
 @role_required("moderator")
 def claims(request: HtmxHttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "negotiation/claims.html",
-        {"claims": selectors.open_claims(), "resolved": selectors.recent_claims(), "form": forms.ClaimResolveForm()},
-    )
+    # One prefixed form per claim, so field ids stay unique on the page.
+    rows = [(claim, forms.ClaimResolveForm(prefix=f"c{claim.pk}")) for claim in selectors.open_claims()]
+    return render(request, "negotiation/claims.html", {"rows": rows, "resolved": selectors.recent_claims()})
 
 
 @require_POST
 @role_required("moderator")
 def claim_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(QualityClaim.objects.select_related("order"), pk=pk)
-    form = forms.ClaimResolveForm(request.POST)
+    form = forms.ClaimResolveForm(request.POST, prefix=f"c{pk}")
     error = ""
     if form.is_valid():
         try:
@@ -424,7 +422,7 @@ def claim_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         except Conflict as e:
             error = str(e)
     template = "negotiation/partials/claim_row.html"
-    ctx = {"claim": claim, "form": form if form.errors else forms.ClaimResolveForm(), "error": error}
+    ctx = {"claim": claim, "form": form if form.errors else forms.ClaimResolveForm(prefix=f"c{pk}"), "error": error}
     if request.htmx:
         return render(request, template, ctx)
     if error or form.errors:

@@ -181,15 +181,17 @@ def test_roaster_confirms_delivery_and_claims_then_moderator_resolves_with_htmx(
     roaster_client.post(f"/trade/orders/{order.pk}/claim/", {"description": "Baggy, faded cup"})
     claim = QualityClaim.objects.get()
     page = moderator_client.get("/trade/claims/").content.decode()
-    assert "Baggy, faded cup" in page
+    assert "Baggy, faded cup" in page and f'id="id_c{claim.pk}-outcome"' in page
     assert outsider_client.get("/trade/claims/").status_code == 403
     r = moderator_client.post(
-        f"/trade/claims/{claim.pk}/resolve/", {"outcome": "allowance", "resolution": ""}, HTTP_HX_REQUEST="true"
+        f"/trade/claims/{claim.pk}/resolve/",
+        {f"c{claim.pk}-outcome": "allowance", f"c{claim.pk}-resolution": ""},
+        HTTP_HX_REQUEST="true",
     )
     assert r.status_code == 200 and "has-error" in r.content.decode()
     r = moderator_client.post(
         f"/trade/claims/{claim.pk}/resolve/",
-        {"outcome": "allowance", "resolution": "5% allowance per the cupping"},
+        {f"c{claim.pk}-outcome": "allowance", f"c{claim.pk}-resolution": "5% allowance per the cupping"},
         HTTP_HX_REQUEST="true",
     )
     assert r.status_code == 200 and f'id="claim-{claim.pk}"' in r.content.decode()

@@ -124,3 +124,57 @@ def test_two_sweeps_at_once_close_each_auctioned_lot_exactly_once(require_postgr
     assert AuctionLot.objects.filter(status="unsold").count() == 2
     # A third sweep finds nothing to do.
     assert services.auctions_close_due(now=later) == 0
+
+
+def test_the_same_lot_put_up_twice_at_once_makes_one_auction(require_postgres, producer):
+    from core.errors import Conflict
+    from marketplace.auctions.models import Auction
+
+    lot = LotFactory(producer=producer, weight_kg=D("20"))
+    now = datetime.datetime.now(datetime.UTC)
+
+    def create() -> int:
+        return services.auction_create(
+            by=producer,
+            title="Twice",
+            lots=[services.LotOffer(lot=lot.pk, opening_price_per_kg="100")],
+            starts_at=now,
+            ends_at=now + datetime.timedelta(hours=1),
+            increment_per_kg="1",
+        ).pk
+
+    results = run_concurrently([create, create])
+    assert sorted(kind for kind, _ in results) == ["err", "ok"]
+    assert next(detail for kind, detail in results if kind == "err").startswith(Conflict.__name__)
+    assert Auction.objects.count() == 1
+
+
+def test_a_last_second_bid_racing_the_sweep_either_extends_or_is_refused(
+    require_postgres, make_auction, producer, roaster
+):
+    from marketplace.auctions import clock
+
+    for _ in range(3):
+        auction = make_auction(lots=[LotFactory(producer=producer, weight_kg=D("20"))])
+        item = item_of(auction)
+        end = item.ends_at
+        clock.freeze(end - datetime.timedelta(milliseconds=1))  # the bidder's server time: just in time
+        try:
+            results = run_concurrently(
+                [
+                    lambda item=item: services.bid_place(item=item.pk, bidder=roaster, amount_per_kg="100"),
+                    lambda end=end: services.auctions_close_due(now=end),
+                ]
+            )
+        finally:
+            clock.reset()
+        (bid_kind, bid_detail), (sweep_kind, closed) = results
+        assert sweep_kind == "ok"
+        item.refresh_from_db()
+        if bid_kind == "ok":
+            # The bid won the lock: soft close moved the end, and the sweep found nothing due.
+            assert closed == 0 and item.status == "open" and item.ends_at > end
+        else:
+            # The sweep won: the lot closed unsold and the late bid was refused, not lost in between.
+            assert bid_detail.startswith("Conflict") and closed == 1 and item.status == "unsold"
+            assert not Bid.objects.filter(item=item).exists()

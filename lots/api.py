@@ -183,11 +183,11 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
             return base.filter(pk__in=selectors.visible_lots(user).values("pk")).order_by("-id")
         params = self.request.query_params
         _strict_query(params)
-        if params.get("mine") in ("1", "true", "True") and user.is_authenticated:
-            return base.filter(producer=user).order_by("-updated_at", "-id")
         form = CatalogueFilterForm(params)
         if params and not form.is_valid():
             raise exceptions.ValidationError(form.errors.get_json_data())
+        if params.get("mine") in ("1", "true", "True") and user.is_authenticated:
+            return base.filter(producer=user).order_by("-updated_at", "-id")
         filters = form.filters() if params else selectors.CatalogueFilters()
         filters.status = params.get("status", "listed")
         return selectors.catalogue(filters, base=base)

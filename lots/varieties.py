@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # (canonical name, is_landrace, aliases besides the name itself)
 CANONICAL: list[tuple[str, bool, list[str]]] = [
@@ -57,3 +58,17 @@ def lookup_keys(text: str) -> list[str]:
     key = normalise(text)
     squashed = key.replace(" ", "")
     return [key] if squashed == key else [key, squashed]
+
+
+def seed(variety_model: Any, alias_model: Any) -> None:
+    """Create the canonical varieties and every alias key; safe to run again (get_or_create)."""
+    for name, landrace, aliases in CANONICAL:
+        variety, _ = variety_model.objects.get_or_create(
+            name=name, defaults={"slug": slugify_name(name), "is_landrace": landrace}
+        )
+        keys = set()
+        for spelling in [name, *aliases]:
+            key = normalise(spelling)
+            keys.update({key, key.replace(" ", "")})
+        for key in sorted(keys):
+            alias_model.objects.get_or_create(alias=key, defaults={"variety": variety})

@@ -2,22 +2,11 @@
 
 from django.db import migrations
 
-from lots.varieties import CANONICAL, normalise, slugify_name
+from lots.varieties import seed as seed_varieties
 
 
 def seed(apps, schema_editor):
-    Variety = apps.get_model("lots", "Variety")
-    VarietyAlias = apps.get_model("lots", "VarietyAlias")
-    for name, landrace, aliases in CANONICAL:
-        variety, _ = Variety.objects.get_or_create(
-            name=name, defaults={"slug": slugify_name(name), "is_landrace": landrace}
-        )
-        keys = set()
-        for spelling in [name, *aliases]:
-            key = normalise(spelling)
-            keys.update({key, key.replace(" ", "")})
-        for key in sorted(keys):
-            VarietyAlias.objects.get_or_create(alias=key, defaults={"variety": variety})
+    seed_varieties(apps.get_model("lots", "Variety"), apps.get_model("lots", "VarietyAlias"))
 
 
 def unseed(apps, schema_editor):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -156,7 +157,8 @@ def check_pdf(data: bytes, *, max_bytes: int | None = None) -> None:
         raise BadImage(_("The PDF is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)})
     if not data.startswith(PDF_MAGIC) or b"%%EOF" not in data[-2048:]:
         raise BadImage(_("The file is not a complete PDF."))
-    lowered = data.lower()
+    # PDF names may spell any byte as #xx (/J#61vaScript is /JavaScript): decode before looking.
+    lowered = re.sub(rb"#([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), data).lower()
     for marker in (b"/javascript", b"/js", b"/launch", b"/embeddedfile", b"/openaction", b"/aa"):
         if marker in lowered:
             raise BadImage(_("PDFs with scripts, actions or embedded files are not accepted."))

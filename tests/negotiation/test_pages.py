@@ -294,3 +294,20 @@ def test_buyer_can_start_paying_from_the_contract(
     # The payments app takes it from there (its checkout page).
     r = roaster_client.post("/payments/open/", {"subject_kind": "order", "subject_id": order.pk})
     assert r.status_code == 302 and r["Location"].endswith("/pay/")
+
+
+def test_lot_section_says_when_nothing_is_left(rf: Any, roaster: Any, lot: Lot) -> None:
+    from django.template.loader import render_to_string
+
+    from marketplace.negotiation.views import lot_section_context
+
+    Lot.objects.filter(pk=lot.pk).update(status="sold_out", reserved_kg=lot.weight_kg)
+    lot.refresh_from_db()
+    request = rf.get("/")
+    request.user = roaster
+    ctx = lot_section_context(request, lot)
+    assert ctx is not None and not ctx["can_trade"]
+    html = render_to_string(
+        "negotiation/partials/lot_section.html", {"section": ctx, "user": roaster, "request": request}
+    )
+    assert "Nothing of this lot is available" in html and "make-offer" not in html

@@ -105,3 +105,23 @@ def test_time_left_counts_down_between_polls_without_script_errors(live_server, 
     page.wait_for_timeout(2500)
     assert int(left.get_attribute("data-seconds")) < first
     assert errors == []  # no CSP violation, no broken script
+
+
+def test_producer_puts_a_nano_lot_up_for_auction_in_the_browser(live_server, page, browser_login):
+    producer = ProducerFactory(email="paula@browser.test")
+    lot = LotFactory(producer=producer, weight_kg=Decimal("24"), name="Browser Gesha")
+    browser_login(page, producer)
+    page.goto(f"{live_server.url}/auctions/new/")
+    now = timezone.now()
+    page.fill("input[name=title]", "Browser nano-lot auction")
+    page.fill("input[name=starts_at]", now.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=ends_at]", (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=increment_per_kg]", "1")
+    page.check(f"input[name=lot_{lot.pk}]")
+    page.fill(f"input[name=opening_{lot.pk}]", "120")
+    page.fill(f"input[name=reserve_{lot.pk}]", "150")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h1:has-text('Browser nano-lot auction')")
+    assert "Hidden reserve (only you see this)" in page.content()
+    lot.refresh_from_db()
+    assert lot.status == "reserved"

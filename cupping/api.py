@@ -44,7 +44,13 @@ GraderOrModeratorWrites = role_permission(write=(Role.Q_GRADER, Role.MODERATOR),
 
 
 class StrictPagination(Pagination):
-    """A malformed or repeated page_size is a 400, not silently the default."""
+    """A malformed or repeated page or page_size is a 400, not silently the default."""
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.getlist(self.page_query_param)
+        if raw and (len(raw) > 1 or not (raw[0].isdigit() or raw[0] in self.last_page_strings) or raw[0] == "0"):
+            raise exceptions.ValidationError({self.page_query_param: [_("Must be one page number from 1.")]})
+        return super().get_page_number(request, paginator)
 
     def get_page_size(self, request: Request) -> int | None:
         raw = request.query_params.getlist(self.page_size_query_param)

@@ -241,3 +241,10 @@ def test_a_retried_post_with_the_same_idempotency_key_creates_one_sheet(api, q_g
         HTTP_IDEMPOTENCY_KEY="lab-42",
     )
     assert other.status_code == 409
+
+
+@pytest.mark.parametrize("query", ["page=", "page=0", "page=x", "page=1&page=2", "page_size=0", "lot=x", "lot=1&lot=2"])
+def test_malformed_list_parameters_are_refused(api, roaster, query):
+    res = api(roaster).get(f"/api/v1/green-gradings/?{query}")
+    assert res.status_code == 400
+    assert api(roaster).get("/api/v1/green-gradings/?page=1&page_size=5&lot=1").status_code == 200

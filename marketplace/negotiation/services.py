@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict
-from core.images import BadImage, check_pdf
+from core.images import BadImage, check_pdf, sanitize_image
 from core.money import PriceUnit, per_kg, quantize_money, quantize_price
 from core.services import audit_log, notify
 from lots.models import Lot, LotStatus
@@ -292,11 +292,14 @@ def _store_document(*, order: Order, upload: UploadedFile, by: Any) -> ShipmentD
     mime = kind.mime if kind else ""
     if mime not in DOCUMENT_TYPES:
         raise ValidationError({"documents": _("Documents must be PDF, JPEG or PNG files.")})
-    if mime == "application/pdf":
-        try:
+    try:
+        if mime == "application/pdf":
             check_pdf(data, max_bytes=conf.SHIPMENT_DOCUMENT_MAX_BYTES)
-        except BadImage as e:
-            raise ValidationError({"documents": str(e)}) from e
+        else:
+            # Kept byte for byte, but it must decode: no decompression bombs or truncated images.
+            sanitize_image(data, max_bytes=conf.SHIPMENT_DOCUMENT_MAX_BYTES)
+    except BadImage as e:
+        raise ValidationError({"documents": str(e)}) from e
     doc = ShipmentDocument(
         order=order,
         name=(upload.name or "document").rsplit("/", 1)[-1][:200],

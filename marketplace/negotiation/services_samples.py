@@ -224,10 +224,23 @@ def sample_confirm_arrival(*, sample: SampleRequest, by: Any) -> SampleRequest:
     return sample
 
 
+def _sheet_of_lot(sheet_id: int, lot_id: int) -> bool:
+    """A linked cupping sheet must exist and be a sheet of the sampled lot."""
+    from django.apps import apps
+
+    try:
+        sheet_model = apps.get_model("cupping", "CuppingSheet")
+    except LookupError:  # the cupping app without sheets: accept the number as given
+        return True
+    return bool(sheet_model.objects.filter(pk=sheet_id, lot_id=lot_id).exists())
+
+
 def sample_feedback(
     *, sample: SampleRequest, by: Any, score: Any = None, notes: str = "", cupping_sheet_id: Any = None
 ) -> SampleRequest:
-    """The roaster's feedback: a score and notes, or a link to a cupping sheet."""
+    """The roaster's feedback: a score and notes, or a link to a cupping sheet of the lot."""
+    if getattr(by, "pk", None) != sample.roaster_id:
+        raise PermissionDenied(_("You cannot do this on this sample request."))
     errors = {}
     value: Decimal | None = None
     if score not in (None, ""):
@@ -247,6 +260,8 @@ def sample_feedback(
                 raise ValueError
         except (TypeError, ValueError):
             errors["cupping_sheet_id"] = _("Enter the number of a cupping sheet.")
+    if sheet is not None and "cupping_sheet_id" not in errors and not _sheet_of_lot(sheet, sample.lot_id):
+        errors["cupping_sheet_id"] = _("There is no cupping sheet with this number for this lot.")
     notes = notes.strip()
     if not errors and sheet is None and (value is None or not notes):
         errors["feedback_notes"] = _("Give a score and notes, or link a cupping sheet.")

@@ -79,10 +79,36 @@ def test_full_sample_life_is_timestamped(sample: SampleRequest, producer: Any, r
     assert Notification.objects.filter(recipient=producer, kind="sample.feedback").exists()
 
 
-def test_feedback_may_be_a_cupping_sheet_link(sample: SampleRequest, producer: Any, roaster: Any) -> None:
+def cupping_sheet(lot: Lot, grader: Any) -> Any:
+    from cupping import scoring
+    from cupping.services import sheet_submit
+
+    values: dict[str, Any] = dict.fromkeys(scoring.SCA_QUALITY, Decimal("7.75"))
+    values.update(uniform_cups=5, clean_cups=5, sweet_cups=5, taint_cups=0, fault_cups=0)
+    return sheet_submit(
+        grader=grader,
+        lot=lot,
+        protocol=scoring.SCA2004,
+        cupped_on=timezone.localdate() - datetime.timedelta(days=1),
+        independent=True,
+        values=values,
+    )
+
+
+def test_feedback_may_be_a_cupping_sheet_of_the_lot(
+    sample: SampleRequest, producer: Any, roaster: Any, q_grader: Any, lot: Lot
+) -> None:
+    from tests.factories import LotFactory
+
     s = arrived(sample, producer, roaster)
-    s = services.sample_feedback(sample=s, by=roaster, cupping_sheet_id=42)
-    assert s.cupping_sheet_id == 42
+    other_lot_sheet = cupping_sheet(LotFactory(producer=producer), q_grader)
+    for wrong in (other_lot_sheet.pk, other_lot_sheet.pk + 1000):
+        with pytest.raises(ValidationError) as e:
+            services.sample_feedback(sample=s, by=roaster, cupping_sheet_id=wrong)
+        assert "cupping_sheet_id" in e.value.message_dict
+    sheet = cupping_sheet(lot, q_grader)
+    s = services.sample_feedback(sample=s, by=roaster, cupping_sheet_id=sheet.pk)
+    assert s.cupping_sheet_id == sheet.pk and s.status == "feedback"
 
 
 def test_feedback_needs_score_and_notes_or_a_sheet(sample: SampleRequest, producer: Any, roaster: Any) -> None:
@@ -126,7 +152,7 @@ def test_steps_out_of_order_are_refused(sample: SampleRequest, producer: Any, ro
     with pytest.raises(Conflict):
         services.sample_confirm_arrival(sample=sample, by=roaster)
     with pytest.raises(Conflict):
-        services.sample_feedback(sample=sample, by=roaster, cupping_sheet_id=1)
+        services.sample_feedback(sample=sample, by=roaster, score=Decimal("85"), notes="x")
 
 
 def test_overdue_feedback_shows_on_the_roasters_record(lot: Lot, producer: Any, roaster: Any) -> None:
@@ -135,8 +161,8 @@ def test_overdue_feedback_shows_on_the_roasters_record(lot: Lot, producer: Any, 
     overdue = arrived(services.sample_request(lot=lot, by=roaster, kind="offer", grams=200), producer, roaster)
     past = timezone.now() - datetime.timedelta(days=1)
     SampleRequest.objects.filter(pk__in=[late.pk, overdue.pk]).update(feedback_due_at=past)
-    services.sample_feedback(sample=late, by=roaster, cupping_sheet_id=5)
-    services.sample_feedback(sample=on_time, by=roaster, cupping_sheet_id=6)
+    services.sample_feedback(sample=late, by=roaster, score=Decimal("84"), notes="Late but thorough")
+    services.sample_feedback(sample=on_time, by=roaster, score=Decimal("86"), notes="Clean")
     record = selectors.roaster_sample_record(roaster)
     assert record == {"received": 3, "given": 2, "on_time": 1, "late": 1, "overdue": 1}
     overdue.refresh_from_db()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -59,7 +59,8 @@ class AuctionViewSet(viewsets.GenericViewSet):
         if self.action == "bids" and self.request.method == "POST":
             return [IsAuthenticated(), BidderPermission()]
         if self.action == "bids":
-            return [IsAuthenticated()]
+            # The history is public after close; while open, selectors show only the caller's own bids.
+            return [AllowAny()]
         return list(super().get_permissions())
 
     def get_throttles(self) -> list[Any]:

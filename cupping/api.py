@@ -155,7 +155,14 @@ class SheetOriginalApi(APIView):
             raise exceptions.PermissionDenied(_("Only the grader, the lot's producer and moderators see the original."))
         if not sheet.original:
             raise NotFound(_("No signed original attached."))
-        response = FileResponse(sheet.original.open("rb"), content_type=sheet.original_content_type)
+        is_pdf = sheet.original_content_type == "application/pdf"
+        # As on the page: a PDF downloads rather than opening in the browser under our origin.
+        response = FileResponse(
+            sheet.original.open("rb"),
+            content_type=sheet.original_content_type,
+            as_attachment=is_pdf,
+            filename=f"sheet-{sheet.pk}-original.{'pdf' if is_pdf else 'jpg'}",
+        )
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response

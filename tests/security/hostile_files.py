@@ -1,0 +1,154 @@
+"""Hostile uploads built in memory: bombs, truncations, polyglots, disguises, scripted PDFs.
+
+Every builder returns plain bytes so a test can wrap them in whatever the upload path expects
+(a multipart file for pages and the API, a DocumentUpload for a service).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+import zipfile
+import zlib
+
+from PIL import Image
+
+SCRIPT = b"<script>alert(1)</script>"
+
+
+def png_bytes(size: tuple[int, int] = (24, 24), colour: str = "green") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_with_exif() -> bytes:
+    """A real JPEG carrying EXIF (camera make, a comment-like description and GPS)."""
+    im = Image.new("RGB", (40, 30), "brown")
+    exif = Image.Exif()
+    exif[0x010F] = "HostileCam"  # Make
+    exif[0x010E] = "<script>alert(1)</script>"  # ImageDescription
+    exif[0x8825] = {1: "N", 2: (4.0, 30.0, 0.0), 3: "W", 4: (75.0, 40.0, 0.0)}  # GPSInfo
+    out = io.BytesIO()
+    im.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+@functools.cache
+def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """A valid 1-bit PNG of width×height pixels (400 megapixels) that compresses to a few tens of KB."""
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(row * 1000) for _ in range(height // 1000)]
+    parts.append(packer.compress(row * (height % 1000)))
+    parts.append(packer.flush())
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "red").save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg_bytes((200, 150))
+    return data[: len(data) // 2]
+
+
+def truncated_png() -> bytes:
+    # Noise, so the image data is large enough that cutting it loses real pixels, not just IEND.
+    im = Image.frombytes("RGB", (120, 120), bytes((i * 7919) % 251 for i in range(120 * 120 * 3)))
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    data = out.getvalue()
+    return data[: len(data) // 2]
+
+
+def gif_script_polyglot() -> bytes:
+    """GIF89a header that is also a line of JavaScript / HTML."""
+    return b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00*/=1;" + SCRIPT + b"\x00;"
+
+
+def jpeg_html_polyglot() -> bytes:
+    """A valid JPEG with an HTML page appended after its end marker."""
+    return jpeg_bytes() + b"<html><body>" + SCRIPT + b"</body></html>"
+
+
+def jpeg_zip_polyglot() -> bytes:
+    """A valid JPEG with a ZIP archive (holding an HTML file) appended."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("index.html", b"<html>" + SCRIPT + b"</html>")
+    return jpeg_bytes() + out.getvalue()
+
+
+def svg_disguised() -> bytes:
+    return (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)" width="10" height="10">'
+        b"<script>alert(1)</script><rect width='10' height='10'/></svg>"
+    )
+
+
+def html_disguised() -> bytes:
+    return b"<!DOCTYPE html><html><head><title>x</title></head><body>" + SCRIPT + b"</body></html>"
+
+
+def _pdf(body: bytes) -> bytes:
+    return b"%PDF-1.4\n" + body + b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def clean_pdf() -> bytes:
+    return _pdf(
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj"
+    )
+
+
+def pdf_with_javascript() -> bytes:
+    return _pdf(
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"3 0 obj\n<< /Type /Action /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj"
+    )
+
+
+def pdf_with_hex_escaped_javascript() -> bytes:
+    """The same script, its names spelt with PDF #xx escapes (/Open#41ction is /OpenAction)."""
+    return _pdf(
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Open#41ction 3 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"3 0 obj\n<< /Type /Action /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>\nendobj"
+    )
+
+
+def oversized(limit: int, head: bytes = b"\xff\xd8\xff\xe0") -> bytes:
+    """Just over ``limit`` bytes, starting with an image signature so only the size can refuse it."""
+    return head + b"\x00" * (limit + 1 - len(head))
+
+
+# File names that try to climb out of the storage directory or disguise their extension.
+HOSTILE_NAMES = [
+    "../../etc/passwd.jpg",
+    "..\\..\\x.png",
+    "a\x00b.jpg",
+    "x" * 500 + ".png",
+    "photo\u202egnp.exe",  # RIGHT-TO-LEFT OVERRIDE: shows as "photoexe.png"
+    "/etc/cron.d/evil.png",
+]
+
+FORMULA_CELLS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1,1)", '=HYPERLINK("http://evil","x")']
+
+
+def binary_blob() -> bytes:
+    return bytes(range(256)) * 8
+
+
+def nul_text_csv(header: str) -> bytes:
+    """Valid UTF-8 that is really binary: a header line, then NUL bytes."""
+    return header.encode() + b"\n" + b"\x00" * 64 + b",\x00\n"

@@ -232,3 +232,18 @@ def test_a_missing_lot_does_not_hide_the_score_errors(q_grader_client, lot):
     for name in ("lot", "cupped_on", "aroma", "fragrance", "overall"):
         assert f'id="error-{name}"' in html, name
     assert not CuppingSheet.objects.exists()
+
+
+def test_admin_lists_cupping_records_read_only(client, q_grader, producer, lot, submit):
+    from accounts.models import User
+
+    admin_user = User.objects.create_superuser(
+        email="root@example.test", password="x-long-password-1", role="moderator"
+    )
+    client.force_login(admin_user, backend="accounts.backends.EmailBackend")
+    sheet = submit(q_grader, lot)
+    services.request_create(lot=lot, by=producer)
+    for model in ("cuppingsheet", "cuppingrequest", "greengrading", "lotscore"):
+        assert client.get(f"/admin/cupping/{model}/").status_code == 200, model
+    assert client.get(f"/admin/cupping/cuppingsheet/{sheet.pk}/change/").status_code == 200
+    assert client.get("/admin/cupping/cuppingsheet/add/").status_code == 403

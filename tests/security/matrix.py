@@ -1,0 +1,347 @@
+"""The expectation table of the permission matrix: every URL of the URL configuration × every role.
+
+Each entry names a URL (``namespace:name``) and says how to call it (method, kwargs from the
+world) and which roles are ALLOWED. Every other role must be REFUSED: 401/403/404, or a redirect
+to the login page. Anonymous is never in ALLOWED unless the URL is public.
+
+Roles: anonymous, producer (owns the farm, plot, lots, auction and claim; the seller),
+second_producer (another producer, no part in anything), roaster (the buyer: negotiation, sample,
+orders, payment, quality claim), q_grader (cupped and graded the lot; owns the import job),
+moderator, outsider (a roaster with no part in anything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("anonymous", "producer", "second_producer", "roaster", "q_grader", "moderator", "outsider")
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+PRODUCERS = frozenset({"producer", "second_producer"})
+ROASTERS = frozenset({"roaster", "outsider"})
+OWNER = frozenset({"producer"})
+OWNER_MOD = frozenset({"producer", "moderator"})
+PARTIES = frozenset({"producer", "roaster"})
+PARTIES_MOD = PARTIES | {"moderator"}
+MOD = frozenset({"moderator"})
+GRADER = frozenset({"q_grader"})
+NOBODY: frozenset[str] = frozenset()
+
+# URLs deliberately outside the matrix: the admin site, the media route, the language switch.
+SKIP_PREFIXES = ("admin/", "^media/", "media/", "i18n/")
+
+W = dict[str, Any]
+
+# Minimal valid input for every write the matrix sends; views ignore the fields they do not use.
+POST_DATA: dict[str, Any] = {
+    "reason": "Checked by the permission matrix.",
+    "resolution": "Checked by the permission matrix.",
+    "outcome": "rejected",
+    "description": "Musty cups in two of the bags.",
+    "note": "Checked by the permission matrix.",
+    "notes": "Clean and sweet.",
+    "courier": "DHL",
+    "tracking": "TRK-1",
+    "score": "85.00",
+    "feedback_score": "85.00",
+    "amount": "1.00",
+    "payment_method": "pm_card_visa",
+    "to": "listed",
+    "decision": "request_evidence",
+    "quantity_kg": "40",
+    "price": "27.00",
+    "currency": "USD",
+    "price_unit": "kg",
+    "incoterm": "FOB",
+    "incoterm_place": "Buenaventura",
+    "shipment_window": "April 2027",
+    "amount_per_kg": "150",
+    "grams": 300,
+    "verified": "1",
+    "mode": "full",
+}
+
+
+def pk(key: str, kwarg: str = "pk") -> Callable[[W], dict[str, Any]]:
+    return lambda w: {kwarg: w[key].pk}
+
+
+def no_kwargs(w: W) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Case:
+    allowed: frozenset[str]
+    kwargs: Callable[[W], dict[str, Any]] = no_kwargs
+    method: str = "get"
+    # Merged over POST_DATA: enough valid input that the permission check is reached, not a 400.
+    data: Callable[[W], dict[str, Any]] | dict[str, Any] = field(default_factory=dict)
+    # A string of a private object (from the world) that the response may contain only for the
+    # roles in `sees`; the roles in `sees` must find it (so the check can fail).
+    secret: Callable[[W], str] | None = None
+    sees: frozenset[str] = frozenset()
+    # How a write is encoded: "json" for the API, "multipart" (a browser's form) for pages.
+    fmt: str = ""
+    # Roles whose case is a known permission bug: role -> reason (marked xfail(strict=True)).
+    bugs: dict[str, str] = field(default_factory=dict)
+
+
+def pay(w: W) -> dict[str, Any]:
+    return {"id": str(w["payment"].public_id)}
+
+
+def pay_page(w: W) -> dict[str, Any]:
+    return {"public_id": w["payment"].public_id}
+
+
+def item(w: W) -> dict[str, Any]:
+    return {"pk": w["auction"].pk, "item_pk": w["auction_item"].pk}
+
+
+def C(allowed: frozenset[str], kwargs: Callable[[W], dict[str, Any]] = no_kwargs, **more: Any) -> Case:
+    return Case(allowed=frozenset(allowed), kwargs=kwargs, **more)
+
+
+def POST(allowed: frozenset[str], kwargs: Callable[[W], dict[str, Any]] = no_kwargs, **more: Any) -> Case:
+    return Case(allowed=frozenset(allowed), kwargs=kwargs, method="post", **more)
+
+
+def DRAFT_CODE(w: W) -> str:
+    return str(w["draft"].code)
+
+
+TRADERS = PRODUCERS | ROASTERS
+TRADERS_MOD = TRADERS | MOD
+PRODUCERS_MOD = PRODUCERS | MOD
+OWNER_GRADER_MOD = frozenset({"producer", "q_grader", "moderator"})
+GRADER_MOD = frozenset({"q_grader", "moderator"})
+BUYER = frozenset({"roaster"})
+
+# "lot" is the producer's listed lot, "draft" their private draft (with its own photo, custody
+# document and premium row), so reads of private evidence are checked against the draft.
+MATRIX: dict[str, Case] = {
+    # --- project-level and core ---------------------------------------------------------------
+    "schema": C(EVERYONE),
+    "api-docs": C(EVERYONE),
+    "api-redoc": C(EVERYONE),
+    "stripe-webhook": POST(EVERYONE),  # authenticated by its signature: an unsigned body is a 400
+    "home": C(EVERYONE),
+    "healthz": C(EVERYONE),
+    "notifications": C(SIGNED_IN, secret=lambda w: "secret-notification", sees=OWNER),
+    "notifications_read": POST(SIGNED_IN),
+    "job_progress": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
+    # --- accounts -----------------------------------------------------------------------------
+    "api-register": POST(EVERYONE),
+    "api-token": POST(EVERYONE),
+    "api-me": C(SIGNED_IN),
+    "accounts:signup": C(EVERYONE),
+    "accounts:login": C(EVERYONE),
+    "accounts:logout": POST(EVERYONE),
+    "accounts:password_reset": C(EVERYONE),
+    "accounts:password_reset_done": C(EVERYONE),
+    "accounts:password_reset_confirm": C(EVERYONE, lambda w: {"uidb64": "MQ", "token": "set-password"}),
+    "accounts:password_reset_complete": C(EVERYONE),
+    "accounts:dashboard": C(SIGNED_IN),
+    "accounts:profile": C(SIGNED_IN),
+    "accounts:licences": C(MOD),
+    "accounts:licence_verify": POST(MOD, pk("licence")),
+    # --- lots API -----------------------------------------------------------------------------
+    "lot-list": C(EVERYONE, secret=DRAFT_CODE),  # the catalogue: drafts for nobody
+    "lot-detail": C(OWNER_MOD, pk("draft")),
+    "lot-custody-verify": C(OWNER_MOD, pk("draft")),
+    "lot-passport": C(OWNER_MOD, pk("draft")),
+    "lot-transition": POST(OWNER_MOD, pk("draft")),  # the service lets moderators move any lot
+    "lot-photos": C(OWNER_MOD, pk("draft")),
+    "lot-photo-detail": C(OWNER_MOD, lambda w: {"lot_pk": w["draft"].pk, "pk": w["draft_photo"].pk}),
+    "lot-custody-events": C(OWNER_MOD, pk("draft")),
+    "farm-list": C(PRODUCERS_MOD, secret=lambda w: w["farm"].name, sees=OWNER_MOD),
+    "farm-detail": C(OWNER_MOD, pk("farm")),
+    "plot-list": C(PRODUCERS_MOD, secret=lambda w: w["plot"].name, sees=OWNER_MOD),
+    "plot-detail": C(OWNER_MOD, pk("plot")),
+    # --- lots pages ---------------------------------------------------------------------------
+    "lots:catalogue": C(EVERYONE, secret=DRAFT_CODE),
+    "lots:catalogue_csv": C(EVERYONE, secret=DRAFT_CODE),
+    "lots:mine": C(PRODUCERS, secret=DRAFT_CODE, sees=OWNER),
+    "lots:farm_create": C(PRODUCERS),
+    "lots:farm_edit": C(OWNER, pk("farm")),
+    "lots:plot_create": C(OWNER, pk("farm", "farm_pk")),
+    "lots:plot_edit": C(OWNER, pk("plot")),
+    "lots:create": C(PRODUCERS),
+    "lots:detail": C(OWNER_MOD, pk("draft")),
+    "lots:edit": C(OWNER, pk("draft")),
+    "lots:transition": POST(OWNER, pk("draft")),
+    "lots:photos": C(OWNER, pk("lot")),
+    "lots:custody_add": C(OWNER, pk("lot")),
+    "lots:passport": C(OWNER_MOD, pk("draft")),
+    "lots:photo_delete": POST(OWNER, pk("photo")),
+    "lots:photo": C(OWNER_MOD, lambda w: {"pk": w["draft_photo"].pk, "size": "thumb"}),
+    "lots:custody_document": C(OWNER_MOD, pk("draft_custody_document")),
+    # --- cupping API --------------------------------------------------------------------------
+    "cupping-sheet-list": C(SIGNED_IN),
+    "cupping-sheet-detail": C(SIGNED_IN, pk("sheet")),
+    "cupping-sheet-original": C(OWNER_GRADER_MOD, pk("sheet")),
+    "cupping-sheet-withdraw": POST(GRADER_MOD, pk("sheet")),
+    "cupping-import": POST(GRADER),
+    "cupping-import-job": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
+    "green-grading-list": C(SIGNED_IN),
+    "green-grading-detail": C(SIGNED_IN, pk("grading")),
+    "green-grading-withdraw": POST(GRADER_MOD, pk("grading")),
+    "cupping-request-list": C(PRODUCERS | GRADER_MOD, secret=lambda w: "secret-request-note", sees=OWNER_GRADER_MOD),
+    "cupping-request-detail": C(OWNER_GRADER_MOD, pk("cupping_request")),
+    "cupping-request-accept": POST(GRADER, pk("cupping_request")),
+    "cupping-request-cancel": POST(OWNER, pk("cupping_request")),
+    "lot-score-list": C(SIGNED_IN),
+    # --- cupping pages ------------------------------------------------------------------------
+    "cupping:requests": C(PRODUCERS, secret=lambda w: f'id="request-{w["cupping_request"].pk}"', sees=OWNER),
+    "cupping:request_cancel": POST(OWNER, pk("cupping_request")),
+    "cupping:request_accept": POST(GRADER, pk("cupping_request")),
+    "cupping:queue": C(GRADER),
+    "cupping:sheet_new": C(GRADER),
+    "cupping:sheet": C(SIGNED_IN, pk("sheet")),
+    "cupping:sheet_withdraw": POST(GRADER_MOD, pk("sheet")),
+    "cupping:sheet_original": C(OWNER_GRADER_MOD, pk("sheet")),
+    "cupping:sheet_original_upload": POST(GRADER, pk("sheet")),
+    "cupping:grading_new": C(GRADER),
+    "cupping:grading": C(SIGNED_IN, pk("grading")),
+    "cupping:grading_withdraw": POST(GRADER_MOD, pk("grading")),
+    "cupping:import": C(GRADER),
+    "cupping:import_template": C(GRADER),
+    "cupping:calibration": C(MOD),
+    # --- trade API ----------------------------------------------------------------------------
+    "api-sample-price": C(PRODUCERS),
+    "samples-list": C(TRADERS_MOD, secret=lambda w: "secret-sample-message", sees=PARTIES_MOD),
+    "samples-detail": C(PARTIES_MOD, pk("sample")),
+    "samples-accept": POST(OWNER, pk("sample")),
+    "samples-decline": POST(OWNER, pk("sample")),
+    "samples-ship": POST(OWNER, pk("sample")),
+    "samples-arrived": POST(BUYER, pk("sample")),
+    "samples-feedback": POST(BUYER, pk("sample")),
+    "negotiations-list": C(TRADERS_MOD, secret=lambda w: "secret-negotiation-condition", sees=PARTIES_MOD),
+    "negotiations-detail": C(PARTIES_MOD, pk("negotiation")),
+    "negotiations-accept": POST(PARTIES, pk("negotiation")),
+    "negotiations-counter": POST(PARTIES, pk("negotiation")),
+    "negotiations-reject": POST(PARTIES, pk("negotiation")),
+    "negotiations-withdraw": POST(BUYER, pk("negotiation")),  # the one who made the offer
+    "orders-list": C(TRADERS_MOD, secret=lambda w: w["order"].number, sees=PARTIES_MOD),
+    "orders-detail": C(PARTIES_MOD, pk("order")),
+    "orders-cancel": POST(PARTIES, pk("unpaid_order")),
+    "orders-claim": POST(BUYER, pk("order")),
+    "orders-confirm-delivery": POST(BUYER, pk("order")),
+    "orders-ship": POST(OWNER, pk("order")),
+    # --- trade pages --------------------------------------------------------------------------
+    "negotiation:trade": C(TRADERS),
+    "negotiation:negotiation_open": C(ROASTERS, pk("lot", "lot_id")),
+    "negotiation:sample_request": C(ROASTERS, pk("lot", "lot_id")),
+    "negotiation:negotiation_detail": C(PARTIES_MOD, pk("negotiation")),
+    "negotiation:negotiation_counter": POST(PARTIES, pk("negotiation")),
+    "negotiation:negotiation_accept": POST(PARTIES, pk("negotiation")),
+    "negotiation:negotiation_reject": POST(PARTIES, pk("negotiation")),
+    "negotiation:negotiation_withdraw": POST(BUYER, pk("negotiation")),
+    "negotiation:sample_terms": C(PRODUCERS),
+    "negotiation:sample_detail": C(PARTIES_MOD, pk("sample")),
+    "negotiation:sample_action": POST(OWNER, lambda w: {"pk": w["sample"].pk, "action": "accept"}),
+    "negotiation:order_detail": C(PARTIES_MOD, pk("order")),
+    "negotiation:order_ship": POST(OWNER, pk("order")),
+    "negotiation:order_delivered": POST(BUYER, pk("order")),
+    "negotiation:order_claim": POST(BUYER, pk("order")),
+    "negotiation:order_cancel": POST(PARTIES, pk("unpaid_order")),
+    "negotiation:order_document": C(PARTIES_MOD, lambda w: {"pk": w["order"].pk, "doc_id": w["order_document"].pk}),
+    "negotiation:claims": C(MOD),
+    "negotiation:claim_resolve": POST(MOD, pk("quality_claim")),
+    # --- auctions -----------------------------------------------------------------------------
+    "auction-list": C(EVERYONE),
+    "auction-detail": C(EVERYONE, pk("auction")),
+    "auction-bids": C(EVERYONE, pk("auction")),  # public history: only your own bids while open
+    "auction-cancel": POST(OWNER_MOD, pk("auction")),
+    "auctions:list": C(EVERYONE),
+    "auctions:create": C(PRODUCERS_MOD),
+    "auctions:competition": C(ROASTERS),
+    "auctions:detail": C(EVERYONE, pk("auction")),
+    "auctions:cancel": POST(OWNER_MOD, pk("auction")),
+    "auctions:item_live": C(EVERYONE, item),
+    "auctions:bid": POST(ROASTERS, item),
+    # --- pricing ------------------------------------------------------------------------------
+    "pricing-lot-premium": C(OWNER_MOD, pk("draft", "lot_id")),
+    "pricing-sweep": POST(MOD),
+    "pricing-baseline-list": C(EVERYONE),
+    "pricing-baseline-detail": C(EVERYONE, pk("baseline")),
+    "pricing-cprice-list": C(EVERYONE),
+    "pricing-cprice-detail": C(EVERYONE, pk("cprice")),
+    "pricing-rate-list": C(EVERYONE),
+    "pricing-rate-detail": C(EVERYONE, pk("rate")),
+    "pricing-adjustment-list": C(EVERYONE),
+    "pricing-adjustment-detail": C(EVERYONE, pk("adjustment")),
+    "pricing:baselines": C(MOD),
+    "pricing:create": C(MOD, lambda w: {"kind": "baseline"}),
+    "pricing:edit": C(MOD, lambda w: {"kind": "baseline", "pk": w["baseline"].pk}),
+    "pricing:delete": POST(MOD, lambda w: {"kind": "baseline", "pk": w["baseline"].pk}),
+    "pricing:import": C(MOD, lambda w: {"kind": "baseline"}),
+    "pricing:sweep": POST(MOD),
+    # --- payments -----------------------------------------------------------------------------
+    "api-payment-ledger": C(PRODUCERS_MOD),
+    "api-payment-list": C(TRADERS_MOD, secret=lambda w: str(w["payment"].public_id), sees=PARTIES_MOD),
+    "api-payment-detail": C(PARTIES_MOD, pay),
+    "api-payment-confirm": POST(BUYER, pay),
+    "api-payment-received": POST(MOD, pay),
+    "api-payment-refunds": POST(MOD, pay),
+    "payments:index": C(TRADERS_MOD, secret=lambda w: str(w["payment"].public_id), sees=PARTIES_MOD),
+    "payments:open": POST(BUYER, data=lambda w: {"subject_kind": "order", "subject_id": w["unpaid_order"].pk}),
+    "payments:lot_terms": POST(OWNER, pk("lot", "lot_id")),
+    "payments:detail": C(PARTIES_MOD, pay_page),
+    "payments:checkout": C(BUYER, pay_page),
+    "payments:confirm": POST(BUYER, pay_page, fmt="json"),  # posted by checkout.js
+    "payments:return": C(BUYER | MOD, pay_page),
+    "payments:refund": POST(MOD, pay_page),
+    "payments:received": POST(MOD, pay_page),
+    # --- moderation ---------------------------------------------------------------------------
+    "api-lot-claim": C(OWNER_MOD, pk("lot", "lot_id")),
+    "api-claims": C(PRODUCERS_MOD, secret=lambda w: f'"id":{w["claim"].pk},', sees=OWNER_MOD),
+    "api-claim-decision": POST(MOD, pk("claim")),
+    "api-claim-reply": POST(OWNER, pk("claim")),
+    "moderation:queue": C(MOD),
+    "moderation:my_claims": C(PRODUCERS),
+    "moderation:submit": C(OWNER, pk("draft", "lot_id")),
+    "moderation:claim": C(OWNER_MOD, pk("claim")),
+    "moderation:decide": POST(MOD, pk("claim")),
+    "moderation:reply": POST(OWNER, pk("claim")),
+    "moderation:recompute": POST(MOD, pk("claim")),
+}
+
+
+# --- The URL configuration, flattened -----------------------------------------------------------
+
+
+def flat_urls() -> list[tuple[str, str]]:
+    """Every URLPattern as (full route, name with namespaces), minus SKIP_PREFIXES.
+
+    An unnamed pattern is keyed by its route, so it still needs an entry of its own.
+    """
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: list[tuple[str, str]] = []
+
+    def walk(patterns: list[Any], prefix: str, namespace: str | None) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = namespace
+                if p.namespace:
+                    ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+                walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern):
+                route = prefix + str(p.pattern)
+                if route.startswith(SKIP_PREFIXES):
+                    continue
+                name = p.name and (f"{namespace}:{p.name}" if namespace else p.name)
+                found.append((route, name or route))
+
+    walk(get_resolver().url_patterns, "", None)
+    return found
+
+
+def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs or None)

@@ -1,0 +1,118 @@
+"""Every URL of the URL configuration × every role, against the expectation table in matrix.py.
+
+A URL without an entry fails (a new URL cannot ship unexamined) and so does an entry whose URL
+is gone. For each (URL, role) pair the answer must be in the right class:
+
+- refused: 401, 403, 404, or a redirect to the login page;
+- allowed: anything else below 500 (200/201/202/302 elsewhere/400/409…): the permission check let
+  the request through, whatever the business rules then said.
+
+Writes are sent with POST_DATA (valid enough that validation does not answer before the
+permission check) and run inside the test's savepoint, so nothing leaks into the next case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.security.matrix import MATRIX, POST_DATA, ROLES, flat_urls, reverse_name
+
+URLS = {name: route for route, name in flat_urls()}
+
+
+def _params() -> list[Any]:
+    params = []
+    for name in sorted(set(URLS) | set(MATRIX)):
+        case = MATRIX.get(name)
+        for role in ROLES:
+            marks = []
+            if case is not None and role in case.bugs:
+                marks.append(pytest.mark.xfail(strict=True, reason=f"permission bug: {case.bugs[role]}"))
+            params.append(pytest.param(name, role, marks=marks, id=f"{name}-{role}"))
+    return params
+
+
+@pytest.fixture(scope="module")
+def sessions(world: dict[str, Any], django_db_blocker: Any) -> dict[str, str]:
+    """A session cookie per signed-in role, made once inside the world's transaction."""
+    cookies = {}
+    with django_db_blocker.unblock():
+        for role in ROLES:
+            if role == "anonymous":
+                continue
+            client = APIClient()
+            client.force_login(world[role], backend="accounts.backends.EmailBackend")
+            cookies[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return cookies
+
+
+@pytest.fixture(autouse=True)
+def back_to_english() -> Iterator[None]:
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+def is_refusal(response: Any) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    if response.status_code == 302:
+        return urlparse(response["Location"]).path == reverse(settings.LOGIN_URL)
+    return False
+
+
+def call(name: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> Any:
+    case = MATRIX[name]
+    url = reverse_name(name, case.kwargs(world))
+    client = APIClient()  # a Django test client that also speaks JSON
+    if role != "anonymous":
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]
+    if case.method == "get":
+        return client.get(url)
+    extra = case.data(world) if callable(case.data) else case.data
+    data = {**POST_DATA, **extra}
+    fmt = case.fmt or ("json" if URLS[name].startswith("api/") else "multipart")  # multipart: a browser form
+    return client.post(url, data, format=fmt)
+
+
+def test_every_url_has_an_entry() -> None:
+    missing = sorted(set(URLS) - set(MATRIX))
+    assert not missing, f"URLs without an entry in tests/security/matrix.py: {missing}"
+
+
+def test_no_entry_for_a_url_that_is_gone() -> None:
+    stale = sorted(set(MATRIX) - set(URLS))
+    assert not stale, f"entries in tests/security/matrix.py for URLs that no longer exist: {stale}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), _params())
+def test_permission(name: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> None:
+    assert name in URLS, f"{name}: the entry names a URL that no longer exists"
+    assert name in MATRIX, f"{name} ({URLS[name]}): no entry in the permission matrix"
+    response = call(name, role, world, sessions)
+    status = response.status_code
+    where = f" -> {response['Location']}" if status in (301, 302, 303) else ""
+    assert status < 500, f"{name} as {role}: server error {status}"
+    if role in MATRIX[name].allowed:
+        assert not is_refusal(response), f"{name} as {role}: expected to be allowed, got {status}{where}"
+    else:
+        assert is_refusal(response), f"{name} as {role}: expected a refusal, got {status}{where}"
+        return
+    case = MATRIX[name]
+    if case.secret is not None and status == 200:
+        secret = case.secret(world)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        shown = secret.encode() in body
+        if role in case.sees:
+            assert shown, f"{name} as {role}: {secret!r} should be listed"
+        else:
+            assert not shown, f"{name} as {role}: shows {secret!r}, which only {sorted(case.sees)} may see"

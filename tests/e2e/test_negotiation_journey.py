@@ -100,3 +100,65 @@ def journey(
     producer_page.wait_for_selector("#contract")
     assert order.number in producer_page.inner_text("h1")
     assert "2802.50 USD" in producer_page.inner_text("#contract-producer-receives")
+
+
+def test_shipment_delivery_claim_and_moderator_decision(
+    live_server: Any,
+    browser: Any,
+    browser_context_args: dict[str, Any],
+    browser_login: Any,
+    producer: Any,
+    roaster: Any,
+    moderator: Any,
+    tmp_path: Any,
+) -> None:
+    from decimal import Decimal
+
+    from marketplace.negotiation import services
+    from marketplace.negotiation.models import QualityClaim, ShipmentDocument
+    from tests.negotiation.conftest import terms
+
+    lot = LotFactory(producer=producer)
+    deal = services.negotiation_open(lot=lot, by=roaster, **terms(quantity_kg=Decimal("60")))
+    order = services.negotiation_accept(negotiation=deal, by=producer)
+    services.order_mark_paid(order=order, by=None, reference="bank-transfer")
+    pdf = tmp_path / "bill-of-lading.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    contexts = [browser.new_context(**browser_context_args) for _ in range(3)]
+    try:
+        producer_page, roaster_page, moderator_page = (c.new_page() for c in contexts)
+        browser_login(producer_page, producer)
+        browser_login(roaster_page, roaster)
+        browser_login(moderator_page, moderator)
+        url = f"{live_server.url}/trade/orders/{order.pk}/"
+
+        producer_page.goto(url)
+        producer_page.fill("input[name=courier]", "Maersk")
+        producer_page.fill("input[name=tracking]", "MAEU123456")
+        producer_page.set_input_files("input[name=documents]", str(pdf))
+        producer_page.click("#order-ship")
+        producer_page.wait_for_selector("#order-status:has-text('Shipped')")
+        assert ShipmentDocument.objects.get(order=order).name == "bill-of-lading.pdf"
+
+        roaster_page.goto(url)
+        assert "bill-of-lading.pdf" in roaster_page.inner_text("#contract")
+        roaster_page.click("#order-delivered")
+        roaster_page.wait_for_selector("#order-status:has-text('Delivered')")
+        roaster_page.fill("textarea[name=description]", "Two cups phenolic")
+        roaster_page.click("text=Send to the moderators")
+        roaster_page.wait_for_selector("text=Your claim went to the moderators.")
+        claim = QualityClaim.objects.get(order=order)
+
+        moderator_page.goto(f"{live_server.url}/")
+        open_menu(moderator_page)
+        moderator_page.click("nav >> text=Quality claims")
+        row = f"#claim-{claim.pk}"
+        moderator_page.select_option(f"{row} select", "allowance")
+        moderator_page.fill(f"{row} textarea", "8% allowance, confirmed by the arbitration cupping")
+        moderator_page.click(f"{row} button[type=submit]")
+        moderator_page.wait_for_selector(f"{row} .tag.ok")  # swapped in place by htmx
+        claim.refresh_from_db()
+        assert claim.status == "resolved" and claim.resolved_by == moderator
+    finally:
+        for context in contexts:
+            context.close()

@@ -1,5 +1,6 @@
-"""Browser journey in Chromium: a roaster requests a sample and offers, the producer counters with
-htmx, the roaster accepts, and both see the contract."""
+"""Browser journeys in Chromium: a roaster requests a sample and offers, the producer counters with
+htmx, the roaster accepts, and both see the contract; then the after-sale: shipment with a
+document, delivery, a quality claim and the moderator's decision."""
 
 from __future__ import annotations
 

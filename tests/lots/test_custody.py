@@ -8,6 +8,7 @@ from core.models import AppendOnlyError
 from lots import services
 from lots.custody import GENESIS
 from lots.models import CustodyDocument, CustodyEvent
+from tests.lots.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +165,14 @@ def test_future_dates_are_refused(draft, producer):
 
 @pytest.mark.parametrize(
     "data",
-    [b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"MZ\x90\x00 executable", b"%PDF-1.4 /JavaScript (x)\n%%EOF", b""],
+    [
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+        b"MZ\x90\x00 executable",
+        b"%PDF-1.4 /JavaScript (x)\n%%EOF",
+        b"",
+        jpeg_bytes((64, 64))[:200],
+    ],
+    ids=["svg", "exe", "scripted pdf", "empty", "truncated jpeg"],
 )
 def test_bad_documents_are_refused_and_nothing_is_stored(draft, producer, data):
     with pytest.raises(ValidationError) as exc:

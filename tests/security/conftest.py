@@ -126,6 +126,23 @@ def build_world() -> dict[str, Any]:
         graded_on=timezone.localdate() - datetime.timedelta(days=1),
         data={"sample_grams": 350, "moisture_pct": "10.8", "water_activity": "0.55", "quakers": 0},
     )
+    # The draft is cupped and graded on request: private evidence of a private lot.
+    cupping.request_create(lot=w["draft"], by=producer, grader=grader, protocol="sca2004")
+    # Graded first: the submitted sheet completes the request and closes the draft to graders.
+    w["draft_grading"] = cupping.grading_submit(
+        grader=grader,
+        lot=w["draft"],
+        graded_on=timezone.localdate() - datetime.timedelta(days=1),
+        data={"sample_grams": 350, "moisture_pct": "10.8", "water_activity": "0.55", "quakers": 0},
+    )
+    w["draft_sheet"] = cupping.sheet_submit(
+        grader=grader,
+        lot=w["draft"],
+        protocol="sca2004",
+        cupped_on=timezone.localdate() - datetime.timedelta(days=1),
+        independent=True,
+        values=_sca_values(),
+    )
     # Asked after the sheet, so it is still open: a submitted sheet may complete a request.
     w["cupping_request"] = cupping.request_create(
         lot=w["lot"], by=producer, grader=grader, protocol="sca2004", note="secret-request-note"

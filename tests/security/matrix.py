@@ -83,6 +83,9 @@ class Case:
     # roles in `sees`; the roles in `sees` must find it (so the check can fail).
     secret: Callable[[W], str] | None = None
     sees: frozenset[str] = frozenset()
+    # Extra answers that count as a refusal for the refused roles of this case: a 400 "no such
+    # lot/farm" is how a scoped write refuses an object named in the body rather than the URL.
+    refusal_codes: frozenset[int] = frozenset()
     # How a write is encoded: "json" for the API, "multipart" (a browser's form) for pages.
     fmt: str = ""
     # Roles whose case is a known permission bug: role -> reason (marked xfail(strict=True)).
@@ -99,6 +102,10 @@ def pay_page(w: W) -> dict[str, Any]:
 
 def item(w: W) -> dict[str, Any]:
     return {"pk": w["auction"].pk, "item_pk": w["auction_item"].pk}
+
+
+def write(method: str, allowed: frozenset[str], kwargs: Callable[[W], dict[str, Any]] = no_kwargs, **more: Any) -> Case:
+    return Case(allowed=frozenset(allowed), kwargs=kwargs, method=method, **more)
 
 
 def C(allowed: frozenset[str], kwargs: Callable[[W], dict[str, Any]] = no_kwargs, **more: Any) -> Case:
@@ -181,13 +188,13 @@ MATRIX: dict[str, Case] = {
     "lots:custody_document": C(OWNER_MOD, pk("draft_custody_document")),
     # --- cupping API --------------------------------------------------------------------------
     "cupping-sheet-list": C(SIGNED_IN),
-    "cupping-sheet-detail": C(SIGNED_IN, pk("sheet")),
+    "cupping-sheet-detail": C(OWNER_GRADER_MOD, pk("draft_sheet")),
     "cupping-sheet-original": C(OWNER_GRADER_MOD, pk("sheet")),
     "cupping-sheet-withdraw": POST(GRADER_MOD, pk("sheet")),
     "cupping-import": POST(GRADER),
     "cupping-import-job": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
     "green-grading-list": C(SIGNED_IN),
-    "green-grading-detail": C(SIGNED_IN, pk("grading")),
+    "green-grading-detail": C(OWNER_GRADER_MOD, pk("draft_grading")),
     "green-grading-withdraw": POST(GRADER_MOD, pk("grading")),
     "cupping-request-list": C(PRODUCERS | GRADER_MOD, secret=lambda w: "secret-request-note", sees=OWNER_GRADER_MOD),
     "cupping-request-detail": C(OWNER_GRADER_MOD, pk("cupping_request")),
@@ -200,12 +207,12 @@ MATRIX: dict[str, Case] = {
     "cupping:request_accept": POST(GRADER, pk("cupping_request")),
     "cupping:queue": C(GRADER),
     "cupping:sheet_new": C(GRADER),
-    "cupping:sheet": C(SIGNED_IN, pk("sheet")),
+    "cupping:sheet": C(OWNER_GRADER_MOD, pk("draft_sheet")),
     "cupping:sheet_withdraw": POST(GRADER_MOD, pk("sheet")),
     "cupping:sheet_original": C(OWNER_GRADER_MOD, pk("sheet")),
     "cupping:sheet_original_upload": POST(GRADER, pk("sheet")),
     "cupping:grading_new": C(GRADER),
-    "cupping:grading": C(SIGNED_IN, pk("grading")),
+    "cupping:grading": C(OWNER_GRADER_MOD, pk("draft_grading")),
     "cupping:grading_withdraw": POST(GRADER_MOD, pk("grading")),
     "cupping:import": C(GRADER),
     "cupping:import_template": C(GRADER),
@@ -345,3 +352,68 @@ def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
     from django.urls import reverse
 
     return reverse(name, kwargs=kwargs or None)
+
+
+def _lot_body(key: str) -> Callable[[W], dict[str, Any]]:
+    return lambda w: {"lot": w[key].pk}
+
+
+def _auction_body(w: W) -> dict[str, Any]:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return {
+        "title": "Matrix auction",
+        "increment_per_kg": "1",
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timezone.timedelta(hours=1)).isoformat(),
+        "lots": [{"lot": w["lot"].pk, "opening_price_per_kg": "100"}],
+    }
+
+
+# More cases for a URL: the other methods of the API's read-write endpoints, and reads of a
+# second object: "<url name> <METHOD>" -> Case.
+# Creates name their object in the body; a role that may create its own but not on someone
+# else's object may be refused with a 400 (refusal_codes).
+WRITES: dict[str, Case] = {
+    "lot-list POST": write("post", PRODUCERS),
+    # The sheets and gradings of the listed lot are public evidence (the main entries use the draft's).
+    "cupping-sheet-detail GET": C(SIGNED_IN, pk("sheet")),
+    "green-grading-detail GET": C(SIGNED_IN, pk("grading")),
+    "cupping:sheet GET": C(SIGNED_IN, pk("sheet")),
+    "cupping:grading GET": C(SIGNED_IN, pk("grading")),
+    "lot-detail PATCH": write("patch", OWNER, pk("draft"), data={"name": "Renamed"}),
+    "lot-photos POST": write("post", OWNER, pk("draft")),
+    "lot-photo-detail DELETE": write("delete", OWNER, lambda w: {"lot_pk": w["draft"].pk, "pk": w["draft_photo"].pk}),
+    "lot-custody-events POST": write("post", OWNER, pk("draft")),
+    "farm-list POST": write("post", PRODUCERS, data={"name": "New farm"}),
+    "farm-detail PATCH": write("patch", OWNER, pk("farm"), data={"region": "Cauca"}),
+    "plot-list POST": write(
+        "post", OWNER, data=lambda w: {"farm": w["farm"].pk, "name": "New plot"}, refusal_codes=frozenset({400})
+    ),
+    "plot-detail PATCH": write("patch", OWNER, pk("plot"), data={"name": "Renamed"}),
+    "cupping-sheet-list POST": write("post", GRADER, data=_lot_body("lot")),
+    "cupping-sheet-original POST": write("post", GRADER, pk("sheet")),
+    "green-grading-list POST": write("post", GRADER, data=_lot_body("lot")),
+    "cupping-request-list POST": write("post", OWNER, data=_lot_body("lot"), refusal_codes=frozenset({400})),
+    "api-sample-price PUT": write("put", PRODUCERS, data={"fee": "20.00"}),
+    "samples-list POST": write("post", ROASTERS, data=_lot_body("lot")),
+    "negotiations-list POST": write("post", ROASTERS, data=_lot_body("lot")),
+    "auction-list POST": write("post", OWNER_MOD, data=_auction_body, refusal_codes=frozenset({400})),
+    "auction-bids POST": write("post", ROASTERS, pk("auction"), data=lambda w: {"lot": w["auction_item"].pk}),
+    "api-payment-list POST": write(
+        "post", BUYER, data=lambda w: {"subject_kind": "order", "subject_id": w["unpaid_order"].pk}
+    ),
+    "api-lot-claim POST": write(
+        "post", OWNER, pk("draft", "lot_id"), data={"kind": "micro", "isolation": "geographic", "statement": "x" * 40}
+    ),
+}
+for _table, _row in (("baseline", "baseline"), ("cprice", "cprice"), ("rate", "rate"), ("adjustment", "adjustment")):
+    WRITES[f"pricing-{_table}-list POST"] = write("post", MOD)
+    WRITES[f"pricing-{_table}-detail PATCH"] = write("patch", MOD, pk(_row), data={"source": "matrix"})
+    WRITES[f"pricing-{_table}-detail DELETE"] = write("delete", MOD, pk(_row))
+
+
+def case_for(key: str) -> Case:
+    """The Case of a matrix key: a URL name (its main method) or "<URL name> <METHOD>"."""
+    return WRITES[key] if key in WRITES else MATRIX[key]

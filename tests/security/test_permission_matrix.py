@@ -22,20 +22,20 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.security.matrix import MATRIX, POST_DATA, ROLES, flat_urls, reverse_name
+from tests.security.matrix import MATRIX, POST_DATA, ROLES, WRITES, case_for, flat_urls, reverse_name
 
 URLS = {name: route for route, name in flat_urls()}
 
 
 def _params() -> list[Any]:
     params = []
-    for name in sorted(set(URLS) | set(MATRIX)):
-        case = MATRIX.get(name)
+    for key in [*sorted(set(URLS) | set(MATRIX)), *sorted(WRITES)]:
+        case = WRITES.get(key) or MATRIX.get(key)
         for role in ROLES:
             marks = []
             if case is not None and role in case.bugs:
                 marks.append(pytest.mark.xfail(strict=True, reason=f"permission bug: {case.bugs[role]}"))
-            params.append(pytest.param(name, role, marks=marks, id=f"{name}-{role}"))
+            params.append(pytest.param(key, role, marks=marks, id=f"{key.replace(' ', '.')}-{role}"))
     return params
 
 
@@ -69,8 +69,9 @@ def is_refusal(response: Any) -> bool:
     return False
 
 
-def call(name: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> Any:
-    case = MATRIX[name]
+def call(key: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> Any:
+    name = key.split(" ")[0]
+    case = case_for(key)
     url = reverse_name(name, case.kwargs(world))
     client = APIClient()  # a Django test client that also speaks JSON
     if role != "anonymous":
@@ -80,7 +81,7 @@ def call(name: str, role: str, world: dict[str, Any], sessions: dict[str, str]) 
     extra = case.data(world) if callable(case.data) else case.data
     data = {**POST_DATA, **extra}
     fmt = case.fmt or ("json" if URLS[name].startswith("api/") else "multipart")  # multipart: a browser form
-    return client.post(url, data, format=fmt)
+    return getattr(client, case.method)(url, data, format=fmt)
 
 
 def test_every_url_has_an_entry() -> None:
@@ -89,30 +90,32 @@ def test_every_url_has_an_entry() -> None:
 
 
 def test_no_entry_for_a_url_that_is_gone() -> None:
-    stale = sorted(set(MATRIX) - set(URLS))
+    stale = sorted((set(MATRIX) | {key.split(" ")[0] for key in WRITES}) - set(URLS))
     assert not stale, f"entries in tests/security/matrix.py for URLs that no longer exist: {stale}"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "role"), _params())
-def test_permission(name: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> None:
-    assert name in URLS, f"{name}: the entry names a URL that no longer exists"
+@pytest.mark.parametrize(("key", "role"), _params())
+def test_permission(key: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> None:
+    name = key.split(" ")[0]
+    assert name in URLS, f"{key}: the entry names a URL that no longer exists"
     assert name in MATRIX, f"{name} ({URLS[name]}): no entry in the permission matrix"
-    response = call(name, role, world, sessions)
+    case = case_for(key)
+    response = call(key, role, world, sessions)
     status = response.status_code
     where = f" -> {response['Location']}" if status in (301, 302, 303) else ""
-    assert status < 500, f"{name} as {role}: server error {status}"
-    if role in MATRIX[name].allowed:
-        assert not is_refusal(response), f"{name} as {role}: expected to be allowed, got {status}{where}"
-    else:
-        assert is_refusal(response), f"{name} as {role}: expected a refusal, got {status}{where}"
+    assert status < 500, f"{key} as {role}: server error {status}"
+    if role not in case.allowed:
+        refused = is_refusal(response) or status in case.refusal_codes
+        assert refused, f"{key} as {role}: expected a refusal, got {status}{where}"
         return
-    case = MATRIX[name]
+    assert not is_refusal(response), f"{key} as {role}: expected to be allowed, got {status}{where}"
+    assert status != 405, f"{key} as {role}: {case.method.upper()} is not accepted here (405)"
     if case.secret is not None and status == 200:
         secret = case.secret(world)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         shown = secret.encode() in body
         if role in case.sees:
-            assert shown, f"{name} as {role}: {secret!r} should be listed"
+            assert shown, f"{key} as {role}: {secret!r} should be listed"
         else:
-            assert not shown, f"{name} as {role}: shows {secret!r}, which only {sorted(case.sees)} may see"
+            assert not shown, f"{key} as {role}: shows {secret!r}, which only {sorted(case.sees)} may see"

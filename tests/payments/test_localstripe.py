@@ -127,3 +127,26 @@ def test_a_card_needing_3d_secure_waits_then_the_return_page_records_it(
     urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5)  # noqa: S310
     payment = services.payment_sync(payment=payment, by=roaster, intent_id=result.intent_id)
     assert (payment.status, payment.amount_paid) == (PaymentStatus.PAID, Decimal("25.00"))
+
+
+@pytest.mark.django_db
+def test_api_pay_with_an_idempotency_key_charges_once(
+    stripe_on: str, api: Any, sample: Any, roaster: Any, outsider: Any
+) -> None:
+    opened = api(roaster).post(
+        "/api/v1/payments/",
+        {"subject_kind": "sample", "subject_id": sample.pk},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="o-1",
+    )
+    url = f"/api/v1/payments/{opened.json()['id']}/confirm/"
+    assert api(outsider).post(url, {"payment_method": "pm_card_visa"}, format="json").status_code == 404
+    first = api(roaster).post(url, {"payment_method": "pm_card_visa"}, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+    second = api(roaster).post(url, {"payment_method": "pm_card_visa"}, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
+    assert first.status_code == second.status_code == 200
+    assert first.json()["status"] == "succeeded"
+    assert second["Idempotent-Replayed"] == "true"
+    payment = Payment.objects.get()
+    assert (payment.attempts, payment.status) == (1, PaymentStatus.PAID)
+    again = api(roaster).post(url, {"payment_method": "pm_card_visa"}, format="json", HTTP_IDEMPOTENCY_KEY="pay-2")
+    assert again.status_code == 409

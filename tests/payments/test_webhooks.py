@@ -220,3 +220,17 @@ def test_a_processing_charge_blocks_a_second_attempt(payment: Payment, roaster: 
     assert payment.attempt_rows.get().status == PaymentAttempt.Status.PROCESSING
     with pytest.raises(Conflict):
         services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")
+
+
+def test_without_a_webhook_secret_every_event_is_refused(payment: Payment, post_hook: Any, settings: Any) -> None:
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    assert post_hook(event("payment_intent.succeeded", intent())).status_code == 400
+    _assert_nothing_changed(payment)
+
+
+def test_the_producer_is_notified_once_however_often_the_event_comes(payment: Payment, post_hook: Any) -> None:
+    from core.models import Notification
+
+    for _ in range(3):
+        post_hook(event("payment_intent.succeeded", intent()))
+    assert Notification.objects.filter(recipient_id=payment.payee_id, kind="payment.received").count() == 1

@@ -283,8 +283,8 @@ def order_mark_paid(*, order: Order, by: Any | None = None, reference: str = "")
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 
 
-def _store_document(*, order: Order, upload: UploadedFile, by: Any) -> ShipmentDocument:
-    """Store a shipping document privately. The type is read from its bytes, never its name."""
+def _read_document(upload: UploadedFile) -> tuple[str, bytes, str]:
+    """Check a shipping document: (name, bytes, type). The type is read from its bytes, never its name."""
     if upload.size is not None and upload.size > conf.SHIPMENT_DOCUMENT_MAX_BYTES:
         raise ValidationError({"documents": _("A document may be at most 10 MB.")})
     data = upload.read(conf.SHIPMENT_DOCUMENT_MAX_BYTES + 1)
@@ -300,9 +300,14 @@ def _store_document(*, order: Order, upload: UploadedFile, by: Any) -> ShipmentD
             sanitize_image(data, max_bytes=conf.SHIPMENT_DOCUMENT_MAX_BYTES)
     except BadImage as e:
         raise ValidationError({"documents": str(e)}) from e
+    return (upload.name or "document").rsplit("/", 1)[-1][:200], data, mime
+
+
+def _store_document(*, order: Order, name: str, data: bytes, mime: str, by: Any) -> ShipmentDocument:
+    """Store a checked shipping document privately."""
     doc = ShipmentDocument(
         order=order,
-        name=(upload.name or "document").rsplit("/", 1)[-1][:200],
+        name=name,
         content_type=mime,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -325,6 +330,8 @@ def order_ship(
         errors["tracking"] = _("Give the tracking or bill-of-lading number.")
     if errors:
         raise ValidationError(errors)
+    # Every document is checked before any is stored: storage writes do not roll back.
+    checked = [_read_document(f) for f in documents or []]
     with transaction.atomic():
         order, changed = _order_move(
             order=order,
@@ -336,7 +343,10 @@ def order_ship(
             data={"courier": courier, "tracking": tracking},
         )
         if changed:
-            hashes = [_store_document(order=order, upload=f, by=by).sha256 for f in documents or []]
+            hashes = [
+                _store_document(order=order, name=name, data=data, mime=mime, by=by).sha256
+                for name, data, mime in checked
+            ]
             if hashes:
                 _order_event(order=order, by=by, action="documents_added", data={"sha256": hashes})
             _notify_other(

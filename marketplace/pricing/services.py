@@ -252,6 +252,9 @@ def csv_import(*, kind: str, by: Any, data: bytes) -> int:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationError(_("The file must be UTF-8 text.")) from exc
+    if "\x00" in text:
+        # Binary, not text; PostgreSQL would refuse the NUL only when a row is saved (a 500).
+        raise ValidationError(_("The file must be UTF-8 text."))
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in columns if c not in header and getattr(model._meta.get_field(c), "blank", True) is False]

@@ -521,3 +521,50 @@ def test_offer_list_csv_neutralises_formula_cells(cell: str, producer: Any) -> N
     assert row.count("'" + cell) >= 3, row
     for value in row:
         assert value[:1] not in ("=", "+", "-", "@"), value
+
+
+@pytest.mark.parametrize(
+    ("kind", "row"),
+    [
+        ("rate", {"currency": "EUR", "usd_per_unit": "1.1", "valid_on": "2026-11-21", "source": "ECB\x00x"}),
+        ("adjustment", {"origin": "CO", "incoterm": "FOB", "usd_per_lb": "0.10", "note": "a\x00b"}),
+        (
+            "cprice",
+            {"observed_on": "2026-11-20", "label": "Dec\x00", "kind": "close", "usd_per_lb": "3.5", "source": "ICE"},
+        ),
+    ],
+    ids=["rate source", "adjustment note", "cprice label"],
+)
+def test_pricing_import_nul_in_an_otherwise_valid_text_cell(kind: str, row: dict[str, str], moderator: Any) -> None:
+    """The one bad cell is text: PostgreSQL would refuse the NUL at save time; the import must say so first."""
+    columns = list(row)
+    data = (",".join(columns) + "\n" + ",".join(row[c] for c in columns) + "\n").encode()
+    before = _pricing_counts()
+    response = _client(moderator).post(
+        reverse("pricing:import", args=[kind]), {"file": SimpleUploadedFile("x.csv", data)}
+    )
+    assert response.status_code == 400
+    assert _pricing_counts() == before
+
+
+MIXED = [f for f in FIELDS if f.name in ("lot photos page", "custody documents page", "shipment documents page")]
+
+
+@pytest.mark.parametrize("field", MIXED, ids=[f.name for f in MIXED])
+def test_one_bad_file_in_a_batch_stores_none_of_them(field: Field, world: dict[str, Any], users: Users) -> None:
+    """Several files in one input: a good one first, then a hostile one. All or nothing, files included."""
+    before = snapshot(world)
+    good = SimpleUploadedFile("good.png", h.png_bytes(), content_type="image/png")
+    bad = SimpleUploadedFile("bad.png", h.html_disguised(), content_type="image/png")
+    key = "photos" if field.name.startswith("lot photos") else "documents"
+    client = _client(users.producer)
+    if key == "photos":
+        url, data = reverse("lots:photos", args=[world["lot"].pk]), {"kind": "plot", "caption": ""}
+    elif field.name.startswith("custody"):
+        url, data = reverse("lots:custody_add", args=[world["lot"].pk]), dict(CUSTODY)
+    else:
+        url, data = reverse("negotiation:order_ship", args=[world["order"].pk]), {"courier": "DHL", "tracking": "B"}
+    response = client.post(url, {**data, key: [good, bad]})
+    assert response.status_code < 500
+    assert field.refused(response)
+    assert snapshot(world) == before

@@ -354,6 +354,19 @@ def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
+def _probe_bug(endpoint: str) -> dict[str, str]:
+    reason = (
+        f"POST /api/v1/{endpoint}/ with another producer's draft answers 409 "
+        '{"extra": {"lot_status": "draft"}} instead of the 400 "Invalid pk" a missing lot gets: '
+        "any roaster can probe which private drafts exist and their status (the serializer's lot "
+        "queryset is Lot.objects.all(), not the lots visible to the caller)"
+    )
+    return {"roaster": reason, "outsider": reason}
+
+
+POINT = {"type": "Point", "coordinates": [-75.91, 1.85]}
+
+
 def _lot_body(key: str) -> Callable[[W], dict[str, Any]]:
     return lambda w: {"lot": w[key].pk}
 
@@ -371,29 +384,43 @@ def _auction_body(w: W) -> dict[str, Any]:
     }
 
 
-# More cases for a URL: the other methods of the API's read-write endpoints, and reads of a
-# second object: "<url name> <METHOD>" -> Case.
+# More cases for a URL: the other methods of the API's read-write endpoints, and calls about a
+# second object: "<url name> <label>" -> Case.
 # Creates name their object in the body; a role that may create its own but not on someone
 # else's object may be refused with a 400 (refusal_codes).
 WRITES: dict[str, Case] = {
     "lot-list POST": write("post", PRODUCERS),
     # The sheets and gradings of the listed lot are public evidence (the main entries use the draft's).
-    "cupping-sheet-detail GET": C(SIGNED_IN, pk("sheet")),
-    "green-grading-detail GET": C(SIGNED_IN, pk("grading")),
-    "cupping:sheet GET": C(SIGNED_IN, pk("sheet")),
-    "cupping:grading GET": C(SIGNED_IN, pk("grading")),
+    "cupping-sheet-detail public": C(SIGNED_IN, pk("sheet")),
+    "green-grading-detail public": C(SIGNED_IN, pk("grading")),
+    "cupping:sheet public": C(SIGNED_IN, pk("sheet")),
+    "cupping:grading public": C(SIGNED_IN, pk("grading")),
+    # The listed lot is public; its draft sibling cannot be traded, nor even seen, by buyers.
+    "lot-detail public": C(EVERYONE, pk("lot")),
+    "lots:detail public": C(EVERYONE, pk("lot")),
+    "negotiation:negotiation_open draft": C(NOBODY, pk("draft", "lot_id")),
+    "negotiation:sample_request draft": C(NOBODY, pk("draft", "lot_id")),
+    "samples-list POST draft": write(
+        "post", NOBODY, data=_lot_body("draft"), refusal_codes=frozenset({400}), bugs=_probe_bug("samples")
+    ),
+    "negotiations-list POST draft": write(
+        "post", NOBODY, data=_lot_body("draft"), refusal_codes=frozenset({400}), bugs=_probe_bug("negotiations")
+    ),
     "lot-detail PATCH": write("patch", OWNER, pk("draft"), data={"name": "Renamed"}),
-    "lot-photos POST": write("post", OWNER, pk("draft")),
+    "lot-photos POST": write("post", OWNER, pk("draft"), fmt="multipart"),
     "lot-photo-detail DELETE": write("delete", OWNER, lambda w: {"lot_pk": w["draft"].pk, "pk": w["draft_photo"].pk}),
     "lot-custody-events POST": write("post", OWNER, pk("draft")),
     "farm-list POST": write("post", PRODUCERS, data={"name": "New farm"}),
     "farm-detail PATCH": write("patch", OWNER, pk("farm"), data={"region": "Cauca"}),
     "plot-list POST": write(
-        "post", OWNER, data=lambda w: {"farm": w["farm"].pk, "name": "New plot"}, refusal_codes=frozenset({400})
+        "post",
+        OWNER,
+        data=lambda w: {"farm": w["farm"].pk, "name": "New plot", "area_ha": "1.000", "geometry": POINT},
+        refusal_codes=frozenset({400}),
     ),
     "plot-detail PATCH": write("patch", OWNER, pk("plot"), data={"name": "Renamed"}),
     "cupping-sheet-list POST": write("post", GRADER, data=_lot_body("lot")),
-    "cupping-sheet-original POST": write("post", GRADER, pk("sheet")),
+    "cupping-sheet-original POST": write("post", GRADER, pk("sheet"), fmt="multipart"),
     "green-grading-list POST": write("post", GRADER, data=_lot_body("lot")),
     "cupping-request-list POST": write("post", OWNER, data=_lot_body("lot"), refusal_codes=frozenset({400})),
     "api-sample-price PUT": write("put", PRODUCERS, data={"fee": "20.00"}),

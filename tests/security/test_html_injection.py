@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -437,3 +438,46 @@ def test_chromium_fires_no_dialog_on_an_injected_lot_page(live_server: Any, page
     page.wait_for_timeout(300)
     assert dialogs == []
     assert any("Content Security Policy" in c for c in console), console
+
+
+def test_import_errors_that_echo_csv_cells_render_inert(q_grader: Any, moderator: Any) -> None:
+    """Both CSV imports report problems row by row; a hostile cell must come back as text."""
+    import csv
+    import io
+
+    from cupping import services as cupping
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=cupping.IMPORT_COLUMNS)
+    writer.writeheader()
+    writer.writerow(dict.fromkeys(cupping.IMPORT_COLUMNS, payload("csv-cell")))
+    job = cupping.cupping_import_start(by=q_grader, data=out.getvalue().encode())
+    assert cupping.cupping_import_run(job_id=job.pk) == "invalid"
+    response = _client(q_grader).get(f"/jobs/{job.pk}/")
+    assert response.status_code == 200
+    inert(response.content.decode())
+
+    from marketplace.pricing.services import CSV_COLUMNS
+
+    columns = CSV_COLUMNS["rate"][0]
+    row = {"currency": payload("rate-cell")[:3], "usd_per_unit": payload("n"), "valid_on": payload("d"), "source": "x"}
+    body = ",".join(columns) + "\n" + ",".join('"' + row.get(c, "").replace('"', '""') + '"' for c in columns)
+    page = _client(moderator).post(
+        reverse("pricing:import", args=["rate"]),
+        {"file": SimpleUploadedFile("r.csv", body.encode())},
+    )
+    assert page.status_code == 400
+    inert(page.content.decode())
+
+
+def test_form_errors_redisplay_hostile_input_inert(producer: Any) -> None:
+    """A refused form shows what was typed back to the user: escaped, in the field's value."""
+    lot = factories.LotFactory(producer=producer)
+    response = _client(producer).post(
+        reverse("lots:custody_add", args=[lot.pk]),
+        {"stage": "harvest", "occurred_on": "not a date", "place": payload("form-place"), "notes": payload("form")},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    inert(html)
+    assert escaped("form") in html and escaped("form-place") in html

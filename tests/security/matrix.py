@@ -435,6 +435,46 @@ WRITES: dict[str, Case] = {
         "post", OWNER, pk("draft", "lot_id"), data={"kind": "micro", "isolation": "geographic", "statement": "x" * 40}
     ),
 }
+# The pages' forms, posted: the POST branch of a GET/POST view must refuse as its GET does.
+WRITES.update(
+    {
+        f"{name} POST": write("post", case.allowed, case.kwargs)
+        for name, case in {**MATRIX, **WRITES}.items()
+        if name
+        in {
+            "accounts:profile",
+            "lots:farm_create",
+            "lots:farm_edit",
+            "lots:plot_create",
+            "lots:plot_edit",
+            "lots:create",
+            "lots:edit",
+            "lots:photos",
+            "lots:custody_add",
+            "cupping:requests",
+            "cupping:sheet_new",
+            "cupping:grading_new",
+            "cupping:import",
+            "negotiation:negotiation_open",
+            "negotiation:sample_request",
+            "negotiation:sample_terms",
+            "auctions:create",
+            "pricing:create",
+            "pricing:edit",
+            "pricing:import",
+            "moderation:submit",
+            "negotiation:negotiation_open draft",
+            "negotiation:sample_request draft",
+        }
+    }
+)
+# Two ids that each exist but do not belong together.
+WRITES["lot-photo-detail mixed"] = C(NOBODY, lambda w: {"lot_pk": w["lot"].pk, "pk": w["draft_photo"].pk})
+WRITES["negotiation:order_document mixed"] = C(
+    NOBODY, lambda w: {"pk": w["unpaid_order"].pk, "doc_id": w["order_document"].pk}
+)
+WRITES["auctions:item_live mixed"] = C(NOBODY, lambda w: {"pk": w["auction"].pk, "item_pk": 10**9})
+
 for _table, _row in (("baseline", "baseline"), ("cprice", "cprice"), ("rate", "rate"), ("adjustment", "adjustment")):
     WRITES[f"pricing-{_table}-list POST"] = write("post", MOD)
     WRITES[f"pricing-{_table}-detail PATCH"] = write("patch", MOD, pk(_row), data={"source": "matrix"})

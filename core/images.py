@@ -11,6 +11,7 @@ import datetime
 import io
 import re
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -157,8 +158,35 @@ def check_pdf(data: bytes, *, max_bytes: int | None = None) -> None:
         raise BadImage(_("The PDF is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)})
     if not data.startswith(PDF_MAGIC) or b"%%EOF" not in data[-2048:]:
         raise BadImage(_("The file is not a complete PDF."))
+    for text in (data, *_pdf_object_streams(data, budget=4 * max_bytes)):
+        lowered = _pdf_names(text).lower()
+        for marker in (b"/javascript", b"/js", b"/launch", b"/embeddedfile", b"/openaction", b"/aa"):
+            if marker in lowered:
+                raise BadImage(_("PDFs with scripts, actions or embedded files are not accepted."))
+
+
+def _pdf_names(data: bytes) -> bytes:
     # PDF names may spell any byte as #xx (/J#61vaScript is /JavaScript): decode before looking.
-    lowered = re.sub(rb"#([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), data).lower()
-    for marker in (b"/javascript", b"/js", b"/launch", b"/embeddedfile", b"/openaction", b"/aa"):
-        if marker in lowered:
-            raise BadImage(_("PDFs with scripts, actions or embedded files are not accepted."))
+    return re.sub(rb"#([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _pdf_object_streams(data: bytes, *, budget: int) -> list[bytes]:
+    """The inflated object streams (/Type /ObjStm): dictionaries hidden there are invisible in the raw bytes.
+
+    Inflation is capped in total, so a compressed bomb is refused rather than expanded.
+    """
+    found = []
+    for match in re.finditer(rb"(?<!end)stream\r?\n", data):
+        head = data[max(0, match.start() - 4096) : match.start()]
+        if b"/objstm" not in _pdf_names(head[head.rfind(b"obj") :]).lower():
+            continue
+        inflater = zlib.decompressobj()
+        try:
+            text = inflater.decompress(data[match.end() :], budget)
+        except zlib.error as exc:
+            raise BadImage(_("The file is not a complete PDF.")) from exc
+        budget -= len(text)
+        if inflater.unconsumed_tail or budget <= 0:
+            raise BadImage(_("The PDF is larger than %(mb)d MB.") % {"mb": len(data) // (1024 * 1024) + 1})
+        found.append(text)
+    return found

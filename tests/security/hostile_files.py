@@ -152,3 +152,60 @@ def binary_blob() -> bytes:
 def nul_text_csv(header: str) -> bytes:
     """Valid UTF-8 that is really binary: a header line, then NUL bytes."""
     return header.encode() + b"\n" + b"\x00" * 64 + b",\x00\n"
+
+
+def _object_stream_pdf(objects: list[bytes]) -> bytes:
+    offsets, body, pos = [], b"", 0
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(f"{number} {pos}".encode())
+        body += obj + b"\n"
+        pos = len(body)
+    header = b" ".join(offsets) + b"\n"
+    packed = zlib.compress(header + body)
+    stream = (
+        b"4 0 obj\n<< /Type /ObjStm /N 3 /First "
+        + str(len(header)).encode()
+        + b" /Filter /FlateDecode /Length "
+        + str(len(packed)).encode()
+        + b" >>\nstream\n"
+        + packed
+        + b"\nendstream\nendobj"
+    )
+    return _pdf(stream)
+
+
+def pdf_with_javascript_in_object_stream() -> bytes:
+    """The catalogue's /OpenAction and the /JavaScript action hidden in a Flate-compressed object stream."""
+    return _object_stream_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            b"<< /Type /Action /S /JavaScript /JS (app.alert\\(1\\)) >>",
+        ]
+    )
+
+
+def clean_pdf_with_object_stream() -> bytes:
+    return _object_stream_pdf(
+        [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>", b"<< /Producer (x) >>"]
+    )
+
+
+def pillow_pdf() -> bytes:
+    """A real one-page PDF as Pillow writes it (a scanned document, in effect)."""
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(out, "PDF")
+    return out.getvalue()
+
+
+@functools.cache
+def pdf_object_stream_bomb() -> bytes:
+    """An object stream of a few tens of KB that inflates to 60 MB: refused, never expanded in full."""
+    packed = zlib.compress(b" " * (60 * 1024 * 1024), 9)
+    return _pdf(
+        b"4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length "
+        + str(len(packed)).encode()
+        + b" >>\nstream\n"
+        + packed
+        + b"\nendstream\nendobj"
+    )

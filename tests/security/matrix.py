@@ -481,6 +481,20 @@ for _table, _row in (("baseline", "baseline"), ("cprice", "cprice"), ("rate", "r
     WRITES[f"pricing-{_table}-detail DELETE"] = write("delete", MOD, pk(_row))
 
 
+# Strings of private rows and who may see them. Every page and read in the matrix is searched:
+# a 200 that shows one of them to anybody else fails, whatever the URL.
+SECRETS: list[tuple[str, Callable[[W], str], frozenset[str]]] = [
+    ("the draft's code", DRAFT_CODE, OWNER_GRADER_MOD),
+    ("the cupping request's note", lambda w: "secret-request-note", OWNER_GRADER_MOD),
+    ("the negotiation's condition", lambda w: "secret-negotiation-condition", PARTIES_MOD),
+    ("the sample request's message", lambda w: "secret-sample-message", PARTIES_MOD),
+    ("the producer's notification", lambda w: "secret-notification", OWNER),
+    ("the payment's id", lambda w: str(w["payment"].public_id), PARTIES_MOD),
+    ("the quality claim", lambda w: "Musty cups in two bags.", PARTIES_MOD),
+    ("the micro-lot claim's statement", lambda w: "Picked from the top terrace", OWNER_MOD),
+]
+
+
 def case_for(key: str) -> Case:
     """The Case of a matrix key: a URL name (its main method) or "<URL name> <METHOD>"."""
     return WRITES[key] if key in WRITES else MATRIX[key]

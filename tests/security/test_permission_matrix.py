@@ -22,7 +22,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.security.matrix import MATRIX, POST_DATA, ROLES, WRITES, case_for, flat_urls, reverse_name
+from tests.security.matrix import MATRIX, POST_DATA, ROLES, SECRETS, WRITES, case_for, flat_urls, reverse_name
 
 URLS = {name: route for route, name in flat_urls()}
 
@@ -111,11 +111,16 @@ def test_permission(key: str, role: str, world: dict[str, Any], sessions: dict[s
         return
     assert not is_refusal(response), f"{key} as {role}: expected to be allowed, got {status}{where}"
     assert status != 405, f"{key} as {role}: {case.method.upper()} is not accepted here (405)"
-    if case.secret is not None and status == 200:
+    if status != 200 or case.method != "get":
+        return
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if case.secret is not None:
         secret = case.secret(world)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
         shown = secret.encode() in body
         if role in case.sees:
             assert shown, f"{key} as {role}: {secret!r} should be listed"
         else:
             assert not shown, f"{key} as {role}: shows {secret!r}, which only {sorted(case.sees)} may see"
+    for label, text, audience in SECRETS:
+        if role not in audience:
+            assert text(world).encode() not in body, f"{key} as {role}: shows {label}, for {sorted(audience)} only"

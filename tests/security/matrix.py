@@ -8,6 +8,15 @@ Roles: anonymous, producer (owns the farm, plot, lots, auction and claim; the se
 second_producer (another producer, no part in anything), roaster (the buyer: negotiation, sample,
 orders, payment, quality claim), q_grader (cupped and graded the lot; owns the import job),
 moderator, outsider (a roaster with no part in anything).
+
+MATRIX has exactly one entry per URL name (its main method). WRITES adds more cases for a URL
+("<url name> <label>": other HTTP methods, a second object, form posts). SECRETS lists texts of
+private rows that no page or read may show outside their audience.
+
+A new URL fails the test until it has an entry here: add it to MATRIX with the roles allowed
+and, if it takes kwargs, how to build them from the world (tests/security/conftest.py). A real
+permission bug is recorded in the case's ``bugs`` (role -> reason), which marks that one pair
+xfail(strict=True) until the app is fixed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,15 +7,6 @@ class LotsConfig(AppConfig):
     verbose_name = _("Lots")
 
     def ready(self) -> None:
-        from django.conf import settings
-
-        # The same choice sets appear under several field names (state_in/state_out, status/to);
-        # name their schema enums once. Merged into the project's dict, so other apps can add theirs.
-        spectacular: dict[str, Any] = settings.SPECTACULAR_SETTINGS
-        overrides: dict[str, str] = spectacular.setdefault("ENUM_NAME_OVERRIDES", {})
-        overrides.setdefault("CoffeeStateEnum", "lots.models.CoffeeState")
-        overrides.setdefault("LotStatusEnum", "lots.models.LotStatus")
-        overrides.setdefault("PhotoKindEnum", "lots.models.PhotoKind")
         from core.registry import NavItem, Panel, register_nav, register_panel
         from lots.views import dashboard_panel
 

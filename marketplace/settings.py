@@ -303,6 +303,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that appear under several field names (state_in/state_out, status/to) get one name.
+    "ENUM_NAME_OVERRIDES": {
+        "CoffeeStateEnum": "lots.models.CoffeeState",
+        "LotStatusEnum": "lots.models.LotStatus",
+        "PhotoKindEnum": "lots.models.PhotoKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.add_error_responses",

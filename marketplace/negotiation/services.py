@@ -104,6 +104,13 @@ def _order_event(*, order: Order, by: Any, action: str, data: dict[str, Any] | N
     audit_log(actor=by, action=f"order.{action}", target=order, data=data or {})
 
 
+def _lot_on_auction(lot_id: int) -> bool:
+    # Imported here: auctions builds on negotiation (its winners get orders), not the reverse.
+    from marketplace.auctions.models import AuctionLot, ItemStatus
+
+    return AuctionLot.objects.filter(lot_id=lot_id, status=ItemStatus.OPEN).exists()
+
+
 def order_create(
     *,
     lot: Lot,
@@ -152,6 +159,9 @@ def order_create(
                 _("This lot is not available (status: %(status)s).") % {"status": locked.get_status_display()},
                 {"lot_status": locked.status},
             )
+        if source != OrderSource.AUCTION and _lot_on_auction(locked.pk):
+            # An auctioned lot belongs to its bidders until the auction closes.
+            raise Conflict(_("This lot is on auction until the auction closes."), {"lot_status": "on_auction"})
         available = locked.weight_kg - locked.reserved_kg
         if quantity_kg > available:
             raise Conflict(

@@ -34,7 +34,7 @@ from marketplace.negotiation.models import (
     OrderSource,
     Side,
 )
-from marketplace.negotiation.services import order_create
+from marketplace.negotiation.services import _lot_on_auction, order_create
 
 Action = NegotiationEvent.Action
 
@@ -159,6 +159,8 @@ def negotiation_open(
         locked = Lot.objects.select_for_update().get(pk=lot.pk)
         if locked.status not in (LotStatus.LISTED, LotStatus.RESERVED):
             raise Conflict(_("This lot is not open for offers."), {"lot_status": locked.status})
+        if _lot_on_auction(locked.pk):
+            raise Conflict(_("This lot is on auction until the auction closes."), {"lot_status": "on_auction"})
         terms = _clean_terms(
             lot=locked,
             quantity_kg=quantity_kg,

@@ -252,9 +252,10 @@ def test_the_winner_gets_an_order_like_an_accepted_negotiation(at, make_auction,
     assert Order.objects.filter(source="auction").count() == 1
 
 
-def test_a_lot_sold_elsewhere_during_the_auction_closes_unsold_without_an_error(
+def test_a_lot_that_becomes_unavailable_during_the_auction_closes_unsold_without_an_error(
     at, make_auction, producer, roaster, second_roaster
 ):
+    from core.errors import Conflict
     from marketplace.negotiation.services import order_create
 
     at.set(T0)
@@ -262,18 +263,23 @@ def test_a_lot_sold_elsewhere_during_the_auction_closes_unsold_without_an_error(
     item = item_of(auction)
     bid(item, roaster, "100")
     lot = Lot.objects.get(pk=item.lot_id)
-    order_create(
-        lot=lot,
-        buyer=second_roaster,
-        seller=producer,
-        quantity_kg=lot.weight_kg,
-        price_per_kg=D("90"),
-        currency="USD",
-        incoterm="FOB",
-        source="negotiation",
-        source_id=999,
-        by=producer,
-    )
+    # Selling it elsewhere through the marketplace is refused while the auction runs ...
+    with pytest.raises(Conflict):
+        order_create(
+            lot=lot,
+            buyer=second_roaster,
+            seller=producer,
+            quantity_kg=lot.weight_kg,
+            price_per_kg=D("90"),
+            currency="USD",
+            incoterm="FOB",
+            source="negotiation",
+            source_id=999,
+            by=producer,
+        )
+    # ... but if the lot is taken off the market behind the auction's back (staff, the admin),
+    # closing still ends cleanly.
+    Lot.objects.filter(pk=lot.pk).update(reserved_kg=lot.weight_kg, status="sold_out")
     assert services.auctions_close_due(now=T0 + 61 * MIN) == 1
     item.refresh_from_db()
     assert (item.status, item.unsold_reason, item.order_id) == ("unsold", "lot_unavailable", None)

@@ -19,7 +19,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -386,26 +386,34 @@ def test_file_just_over_the_cap_is_refused(field: Field, world: dict[str, Any], 
     assert snapshot(world) == before
 
 
-@override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=1024 * 1024, DATA_UPLOAD_MAX_MEMORY_SIZE=2 * 1024 * 1024)
-def test_body_over_the_memory_limits_is_a_clean_400(world: dict[str, Any], users: Users) -> None:
-    """A file over FILE_UPLOAD_MAX_MEMORY_SIZE streams to disk and is refused by the field's cap;
-    a text field over DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django before any view code runs."""
+def test_bodies_over_the_memory_limits_are_clean_400s(world: dict[str, Any], users: Users) -> None:
+    """With the real limits: a file over FILE_UPLOAD_MAX_MEMORY_SIZE streams to a temporary file and
+    is refused by the field's cap; text over DATA_UPLOAD_MAX_MEMORY_SIZE and more files than
+    DATA_UPLOAD_MAX_NUMBER_FILES are refused by Django before any view code runs."""
+    from django.conf import settings
+
     before = snapshot(world)
-    over_file = SimpleUploadedFile("big.png", h.oversized(10 * 1024 * 1024 + 5), content_type="image/png")
-    response = _photos_page(world, users, over_file)
+    over = max(settings.FILE_UPLOAD_MAX_MEMORY_SIZE, settings.DATA_UPLOAD_MAX_MEMORY_SIZE) + 1024
+    lot_url = reverse("lots:photos", args=[world["lot"].pk])
+    api_url = f"/api/v1/lots/{world['lot'].pk}/photos/"
+    client, api = _client(users.producer), users.api(users.producer)
+
+    big_file = SimpleUploadedFile("big.png", h.oversized(over), content_type="image/png")
+    assert _photos_page(world, users, big_file).status_code == 400
+    big_file = SimpleUploadedFile("big.png", h.oversized(over), content_type="image/png")
+    assert _photos_api(world, users, big_file).status_code == 400
+
+    png = SimpleUploadedFile("p.png", h.png_bytes(), "image/png")
+    assert client.post(lot_url, {"photos": png, "kind": "plot", "caption": "x" * over}).status_code == 400
+    png = SimpleUploadedFile("p.png", h.png_bytes(), "image/png")
+    response = api.post(api_url, {"image": png, "kind": "plot", "caption": "x" * over}, format="multipart")
     assert response.status_code == 400
-    c = _client(users.producer)
-    response = c.post(
-        reverse("lots:photos", args=[world["lot"].pk]),
-        {"photos": SimpleUploadedFile("p.png", h.png_bytes(), "image/png"), "kind": "plot", "caption": "x" * (3 << 20)},
-    )
-    assert response.status_code == 400
-    api = users.api(users.producer).post(
-        f"/api/v1/lots/{world['lot'].pk}/photos/",
-        {"image": SimpleUploadedFile("p.png", h.png_bytes(), "image/png"), "kind": "plot", "caption": "x" * (3 << 20)},
-        format="multipart",
-    )
-    assert api.status_code == 400
+
+    many = [
+        SimpleUploadedFile(f"p{i}.png", h.png_bytes(), "image/png")
+        for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)
+    ]
+    assert client.post(lot_url, {"photos": many, "kind": "plot"}).status_code == 400
     assert snapshot(world) == before
 
 

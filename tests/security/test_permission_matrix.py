@@ -69,6 +69,13 @@ def is_refusal(response: Any) -> bool:
     return False
 
 
+def trail() -> tuple[int, int]:
+    """What every state change leaves behind: audit events and notifications."""
+    from core.models import AuditEvent, Notification
+
+    return AuditEvent.objects.count(), Notification.objects.count()
+
+
 def call(key: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -> Any:
     name = key.split(" ")[0]
     case = case_for(key)
@@ -101,6 +108,7 @@ def test_permission(key: str, role: str, world: dict[str, Any], sessions: dict[s
     assert name in URLS, f"{key}: the entry names a URL that no longer exists"
     assert name in MATRIX, f"{name} ({URLS[name]}): no entry in the permission matrix"
     case = case_for(key)
+    before = trail()
     response = call(key, role, world, sessions)
     status = response.status_code
     where = f" -> {response['Location']}" if status in (301, 302, 303) else ""
@@ -108,6 +116,7 @@ def test_permission(key: str, role: str, world: dict[str, Any], sessions: dict[s
     if role not in case.allowed:
         refused = is_refusal(response) or status in case.refusal_codes
         assert refused, f"{key} as {role}: expected a refusal, got {status}{where}"
+        assert trail() == before, f"{key} as {role}: refused, yet it left an audit event or a notification"
         return
     assert not is_refusal(response), f"{key} as {role}: expected to be allowed, got {status}{where}"
     assert status != 405, f"{key} as {role}: {case.method.upper()} is not accepted here (405)"

@@ -252,7 +252,36 @@ def world(producer: Any, roaster: Any, q_grader: Any, moderator: Any) -> dict[st
         notes=payload("pricing-notes"),
     )
     # A lot left listed (the main one is reserved by its order) for the catalogue.
-    factories.LotFactory(producer=producer, farm=farm, plots=[plot], code="INJ-CAT", name=payload("catalogue-lot"))
+    listed = factories.LotFactory(
+        producer=producer, farm=farm, plots=[plot], code="INJ-CAT", name=payload("catalogue-lot")
+    )
+    # Reasons given when saying no: a rejected offer, a declined sample, a cancelled contract.
+    rejected = trade.negotiation_open(
+        lot=listed,
+        by=roaster,
+        quantity_kg=Decimal("20"),
+        price=Decimal("25.00"),
+        currency="USD",
+        price_unit="kg",
+        incoterm="FOB",
+        expires_at=timezone.now() + datetime.timedelta(days=3),
+    )
+    trade.negotiation_reject(negotiation=rejected, by=producer, note=payload("reject-note"))
+    declined = trade.sample_request(lot=listed, by=roaster, kind="pre_shipment", grams=200)
+    trade.sample_decline(sample=declined, by=producer, reason=payload("decline-reason"))
+    cancelled = trade.order_create(
+        lot=listed,
+        buyer=roaster,
+        seller=producer,
+        quantity_kg=Decimal("10"),
+        price_per_kg=Decimal("30.00"),
+        currency="USD",
+        incoterm="FOB",
+        source="negotiation",
+        source_id=9102,
+        by=producer,
+    )
+    trade.order_cancel(order=cancelled, by=roaster, reason=payload("cancel-reason")[:500])
     notify(recipient=producer, kind="test", message=payload("notification"), dedupe_key="inj-1")
     return {
         "lot": lot,
@@ -267,6 +296,9 @@ def world(producer: Any, roaster: Any, q_grader: Any, moderator: Any) -> dict[st
         "claim": claim,
         "auction": auction,
         "baseline": baseline,
+        "rejected": rejected,
+        "declined": declined,
+        "cancelled": cancelled,
     }
 
 
@@ -299,6 +331,9 @@ def _pages(w: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
         ("roaster", reverse("negotiation:order_detail", args=[w["order"].pk]), ["conditions", "q-claim", "resolution"]),
         ("producer", reverse("negotiation:order_detail", args=[w["order"].pk]), ["conditions", "q-claim"]),
         ("moderator", reverse("negotiation:claims"), []),
+        ("roaster", reverse("negotiation:negotiation_detail", args=[w["rejected"].pk]), ["reject-note"]),
+        ("roaster", reverse("negotiation:sample_detail", args=[w["declined"].pk]), ["decline-reason"]),
+        ("producer", reverse("negotiation:order_detail", args=[w["cancelled"].pk]), []),
         ("roaster", reverse("accounts:dashboard"), []),
         ("producer", reverse("moderation:my_claims"), []),
         ("producer", reverse("moderation:claim", args=[w["claim"].pk]), ["statement", "decision", "reply"]),
@@ -382,6 +417,9 @@ def _all_tags() -> list[str]:
         "reply",
         "nano",
         "catalogue-lot",
+        "reject-note",
+        "decline-reason",
+        "cancel-reason",
         "auction-title",
         "auction-description",
         "pricing-source",

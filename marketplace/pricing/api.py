@@ -7,14 +7,15 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework import exceptions, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import role_permission
+from core.api import Pagination, role_permission
 from marketplace.pricing import selectors
 from marketplace.pricing.serializers import (
     AdjustmentSerializer,
@@ -26,6 +27,23 @@ from marketplace.pricing.serializers import (
 )
 from marketplace.pricing.services import TABLES, reference_delete, reference_save, sweep_start
 
+
+class StrictPagination(Pagination):
+    """A malformed or repeated page or page_size is a 400, not silently the default."""
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.getlist(self.page_query_param)
+        if raw and (len(raw) > 1 or not (raw[0].isdigit() or raw[0] in self.last_page_strings) or raw[0] == "0"):
+            raise exceptions.ValidationError({self.page_query_param: [_("Must be one page number from 1.")]})
+        return super().get_page_number(request, paginator)
+
+    def get_page_size(self, request: Request) -> int | None:
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
+            raise exceptions.ValidationError({self.page_size_query_param: [_("Must be one positive whole number.")]})
+        return super().get_page_size(request)
+
+
 ModeratorWrites = role_permission(write=("moderator",))
 ModeratorOnly = role_permission(write=("moderator",), read=("moderator",))
 
@@ -34,7 +52,9 @@ class _ReferenceViewSet(viewsets.ModelViewSet):
     """Anyone may read; only moderators write, through the audited service."""
 
     kind = ""
-    permission_classes = [ModeratorWrites]
+    # IsAuthenticatedOrReadOnly first: it is also what tells the schema that reads need no login.
+    permission_classes = [IsAuthenticatedOrReadOnly, ModeratorWrites]
+    pagination_class = StrictPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -58,25 +78,21 @@ class _ReferenceViewSet(viewsets.ModelViewSet):
 class BaselineViewSet(_ReferenceViewSet):
     kind = "baseline"
     serializer_class = BaselineSerializer
-    filterset_fields = ("edition", "harvest_year", "origin", "score_band", "size_band")
 
 
 class CPriceViewSet(_ReferenceViewSet):
     kind = "cprice"
     serializer_class = CPriceSerializer
-    filterset_fields = ("kind",)
 
 
 class RateViewSet(_ReferenceViewSet):
     kind = "rate"
     serializer_class = RateSerializer
-    filterset_fields = ("currency",)
 
 
 class AdjustmentViewSet(_ReferenceViewSet):
     kind = "adjustment"
     serializer_class = AdjustmentSerializer
-    filterset_fields = ("origin", "incoterm")
 
 
 class LotPremiumView(APIView):

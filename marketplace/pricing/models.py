@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -175,6 +176,10 @@ class IncotermAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incoterm} {self.origin or '*'}: {self.usd_per_lb:+} USD/lb"
+
+    def clean(self) -> None:
+        if self.incoterm == Incoterm.FOB:
+            raise ValidationError({"incoterm": _("FOB is the reference: it needs no adjustment.")})
 
 
 class PremiumStatus(models.TextChoices):

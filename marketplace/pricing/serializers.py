@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.models import ExchangeRate
 from marketplace.pricing.models import CPrice, IncotermAdjustment, LotPremium, SpecialtyBaseline
 from marketplace.pricing.services import TABLES
 
+_JSON_TYPES: tuple[tuple[type, tuple[type, ...]], ...] = (
+    (serializers.BooleanField, (bool,)),
+    (serializers.IntegerField, (int,)),
+    (serializers.DecimalField, (str,)),  # the schema says string: numbers would lose precision
+    (serializers.DateField, (str,)),
+    (serializers.CharField, (str,)),
+    (serializers.ChoiceField, (str,)),
+)
 
-class BaselineSerializer(serializers.ModelSerializer):
+
+class StrictTypesMixin:
+    """Refuse a JSON value of the wrong type instead of coercing it, so the schema tells the truth."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():  # type: ignore[attr-defined]
+                if field.read_only or name not in data or data[name] is None:
+                    continue
+                value = data[name]
+                for field_class, allowed in _JSON_TYPES:
+                    if isinstance(field, field_class):
+                        wrong = not isinstance(value, allowed) or (allowed == (int,) and isinstance(value, bool))
+                        if wrong:
+                            errors[name] = [_("Wrong type.")]
+                        break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class BaselineSerializer(StrictTypesMixin, serializers.ModelSerializer):
     harvest_label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -19,7 +52,7 @@ class BaselineSerializer(serializers.ModelSerializer):
         validators: list = []  # the service reports duplicate keys as a 400 with the same shape
 
 
-class CPriceSerializer(serializers.ModelSerializer):
+class CPriceSerializer(StrictTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = CPrice
         fields = ("id", *TABLES["cprice"][1], "updated_at")
@@ -27,7 +60,7 @@ class CPriceSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class RateSerializer(serializers.ModelSerializer):
+class RateSerializer(StrictTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = ExchangeRate
         fields = ("id", *TABLES["rate"][1], "created_at")
@@ -35,7 +68,7 @@ class RateSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class AdjustmentSerializer(serializers.ModelSerializer):
+class AdjustmentSerializer(StrictTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = IncotermAdjustment
         fields = ("id", *TABLES["adjustment"][1], "updated_at")

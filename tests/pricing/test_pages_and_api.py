@@ -292,3 +292,20 @@ def test_the_baselines_page_speaks_spanish_and_portuguese(moderator_client):
         "Referências e preços"
         in moderator_client.get("/pricing/baselines/", HTTP_ACCEPT_LANGUAGE="pt").content.decode()
     )
+
+
+def test_api_refuses_numbers_for_decimals_and_an_adjustment_for_fob(api, moderator, no_broker):
+    client = api(moderator)
+    as_number = client.post(
+        "/api/v1/pricing/incoterm-adjustments/", {"origin": "", "incoterm": "EXW", "usd_per_lb": 0.1}, format="json"
+    )
+    assert as_number.status_code == 400
+    assert "usd_per_lb" in as_number.json()["extra"]["fields"]
+    fob = client.post(
+        "/api/v1/pricing/incoterm-adjustments/",
+        {"origin": "BR", "incoterm": "FOB", "usd_per_lb": "0.10"},
+        format="json",
+    )
+    assert fob.status_code == 400
+    assert not IncotermAdjustment.objects.filter(incoterm="FOB").exists()
+    assert client.get("/api/v1/pricing/baselines/?page_size=x").status_code == 400

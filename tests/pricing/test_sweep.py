@@ -156,7 +156,12 @@ def test_a_micro_lot_claim_counts_as_claiming_micro_lot_status(make_lot, produce
 
 def ours(callbacks: list[Any]) -> list[Any]:
     """Other apps listen to evidence_changed too; keep the callbacks this app registered."""
-    return [cb for cb in callbacks if "on_evidence_changed" in getattr(cb, "__qualname__", "")]
+    return [
+        cb
+        for cb in callbacks
+        if getattr(cb, "__module__", "") == "marketplace.pricing.receivers"
+        and "on_evidence_changed" in getattr(cb, "__qualname__", "")
+    ]
 
 
 @pytest.mark.django_db
@@ -195,7 +200,12 @@ def test_other_evidence_and_rolled_back_changes_enqueue_nothing(make_lot, django
 
 
 def ours_on_listing(callbacks: list[Any]) -> list[Any]:
-    return [cb for cb in callbacks if "on_lot_saved" in getattr(cb, "__qualname__", "")]
+    return [
+        cb
+        for cb in callbacks
+        if getattr(cb, "__module__", "") == "marketplace.pricing.receivers"
+        and "on_lot_saved" in getattr(cb, "__qualname__", "")
+    ]
 
 
 @pytest.mark.django_db

@@ -594,3 +594,19 @@ def test_clean_pdfs_are_accepted(field: Field, build: Callable[[], bytes], world
     stored, _shown = _last_stored(field, world)
     with stored.open("rb") as fh:
         assert fh.read() == build()
+
+
+def test_photo_gps_from_exif_reaches_only_the_owner(world: dict[str, Any], users: Users, roaster: Any) -> None:
+    """The position read from EXIF is evidence for the owner and moderators, never public."""
+    exif = SimpleUploadedFile("gps.jpg", h.jpeg_with_exif(), content_type="image/jpeg")
+    assert _photos_api(world, users, exif).status_code == 201
+    url = f"/api/v1/lots/{world['lot'].pk}/photos/"
+    mine = users.api(users.producer).get(url).json()
+    assert any(p.get("gps_lat") for p in mine)
+    for reader in (None, roaster):
+        public = users.api(reader).get(url)
+        assert public.status_code == 200
+        assert all("gps_lat" not in p and "gps_lon" not in p and "taken_at" not in p for p in public.json())
+        page = _client(reader) if reader else Client()
+        html = page.get(reverse("lots:detail", args=[world["lot"].pk])).content.decode()
+        assert "HostileCam" not in html and "4.500000" not in html and "75.666667" not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -48,8 +49,11 @@ def _titles() -> dict[str, str]:
 
 @role_required(MODERATOR)
 def baselines(request: HttpRequest) -> HttpResponse:
-    job_id = request.GET.get("job")
-    job = Job.objects.filter(kind=SWEEP_JOB_KIND, pk=job_id).first() if job_id and len(job_id) == 36 else None
+    try:
+        job_id = uuid.UUID(request.GET.get("job", ""))
+    except ValueError:
+        job_id = None
+    job = Job.objects.filter(kind=SWEEP_JOB_KIND, pk=job_id).first() if job_id else None
     if job is None:
         job = Job.objects.filter(kind=SWEEP_JOB_KIND).order_by("-created_at").first()
     context = {

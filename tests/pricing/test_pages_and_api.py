@@ -309,3 +309,7 @@ def test_api_refuses_numbers_for_decimals_and_an_adjustment_for_fob(api, moderat
     assert fob.status_code == 400
     assert not IncotermAdjustment.objects.filter(incoterm="FOB").exists()
     assert client.get("/api/v1/pricing/baselines/?page_size=x").status_code == 400
+
+
+def test_a_malformed_job_id_on_the_baselines_page_is_ignored(moderator_client):
+    assert moderator_client.get("/pricing/baselines/?job=" + "x" * 36).status_code == 200

@@ -17,7 +17,7 @@ def on_evidence_changed(sender: Any, lot_id: int, kind: str, **kwargs: Any) -> N
     # Only after commit: the worker must read the new price, and a rollback must enqueue nothing.
     # Robust: with the broker down the change is already committed, so a failed enqueue is logged
     # instead of answering 500; the nightly premium sweep recomputes the lot.
-    transaction.on_commit(lambda: premium_recompute_lot.delay(lot_id))
+    transaction.on_commit(lambda: premium_recompute_lot.delay(lot_id), robust=True)
 
 
 def on_lot_saved(sender: Any, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
@@ -32,4 +32,4 @@ def on_lot_saved(sender: Any, instance: Any, created: bool, update_fields: Any =
     from marketplace.pricing.tasks import premium_recompute_lot
 
     lot_id = instance.pk
-    transaction.on_commit(lambda: premium_recompute_lot.delay(lot_id))  # as above
+    transaction.on_commit(lambda: premium_recompute_lot.delay(lot_id), robust=True)  # as above

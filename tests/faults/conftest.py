@@ -4,6 +4,7 @@ whole worker and always clean up, even when it fails."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -48,10 +49,8 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL the whole worker: the main process and its pool children, no chance to ack."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(10)
 
     def stop(self) -> None:
@@ -62,10 +61,8 @@ class Worker:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
         # Whatever is left of the group (pool children) goes too.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         if self.proc.poll() is None:
             self.proc.wait(10)
 
@@ -118,7 +115,7 @@ class Workers:
             "INFO",
         ]
         with open(log, "ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         worker = Worker(name=name, proc=proc, log=log)
@@ -178,3 +175,75 @@ def workers(redis_broker: Any, tmp_path: Path) -> Iterator[Workers]:
 def queue_drained(client: Any) -> bool:
     """Nothing waiting and nothing delivered-but-unacknowledged in the Redis broker."""
     return client.llen("celery") == 0 and client.hlen("unacked") == 0
+
+
+@dataclass
+class OwnRedis:
+    """A throwaway redis-server on a free loopback port, ours alone to kill and restart."""
+
+    port: int
+    workdir: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+
+        def up() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.exceptions.ConnectionError:
+                return False
+
+        try:
+            assert wait_for(up, 10), "our redis-server did not start"
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        """Gone at once, nothing saved: as a crashed or restarting Redis looks to its clients."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    import shutil
+
+    from tests.conftest import free_port
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = OwnRedis(port=free_port(), workdir=tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -27,7 +27,9 @@ from core.services import notify
 from cupping.models import CuppingSheet
 from cupping.services import cupping_import_start
 from lots.models import Lot
-from marketplace.payments import providers, services as payment_services, tasks as payment_tasks
+from marketplace.payments import providers
+from marketplace.payments import services as payment_services
+from marketplace.payments import tasks as payment_tasks
 from marketplace.payments.models import Payment, PaymentAttempt, PaymentStatus, PayoutEntry, SubjectKind
 from marketplace.pricing.models import LotPremium
 from marketplace.pricing.services import lot_premium_recompute, sweep_start

@@ -232,11 +232,16 @@ def build_world() -> dict[str, Any]:
         median=Decimal("4.00"),
         source="test",
     )
-    w["cprice"] = CPrice.objects.first()
-    w["rate"] = ExchangeRate.objects.create(
-        currency="EUR", usd_per_unit=Decimal("1.1000000000"), valid_on=datetime.date(2026, 11, 20), source="test"
+    # Own rows, not the data migration's: transactional tests elsewhere in a run flush those.
+    w["cprice"] = CPrice.objects.create(
+        observed_on=datetime.date(2001, 1, 2), label="2 Jan 2001", usd_per_lb=Decimal("3.8000"), source="test"
     )
-    w["adjustment"] = IncotermAdjustment.objects.first()
+    w["rate"] = ExchangeRate.objects.create(
+        currency="EUR", usd_per_unit=Decimal("1.1000000000"), valid_on=datetime.date(2001, 1, 2), source="test"
+    )
+    w["adjustment"] = IncotermAdjustment.objects.create(
+        origin="XK", incoterm="FCA", usd_per_lb=Decimal("0.1500"), note="test"
+    )
     # The pricing receivers run on commit, which never comes here: write the draft's premium row.
     w["draft_premium"] = LotPremium.objects.update_or_create(
         lot=w["draft"],

@@ -14,6 +14,8 @@ from typing import Any
 
 from celery import Celery
 
+import core.broker  # noqa: F401  (registers the safefs:// transport used without Redis)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 
 app = Celery("marketplace", task_cls="celery.contrib.django.task:DjangoTask")

@@ -323,18 +323,19 @@ if REDIS_URL:
         "unacked_restore_throttle": 1,
     }
 else:
-    # Embedded default: kombu's filesystem transport, a real queue with no server.
-    # Not crash-safe; production and CI use Redis.
+    # Embedded default: kombu's filesystem transport (with atomic writes, core.broker), a real
+    # queue with no server. Not crash-safe; production and CI use Redis.
     _broker = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "safefs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
         "processed_folder": str(_broker / "processed"),
         "store_processed": False,
         "control_folder": str(_broker / "control"),
+        "polling_interval": 0.1,  # the default (1 s) handles about one task a second
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -40,7 +40,6 @@ def main() -> int:
         ),
         subprocess.Popen([sys.executable, "manage.py", "runserver", f"{args.host}:{args.port}"], cwd=ROOT, env=env),
     ]
-    print_logins()
 
     def stop(*_: object) -> None:
         for p in procs:
@@ -56,6 +55,11 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    try:
+        print_logins()
+    except Exception:
+        stop()
+        raise
     while True:
         for p in procs:
             if p.poll() is not None:
@@ -66,6 +70,10 @@ def main() -> int:
 
 def print_logins() -> None:
     sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    import django
+
+    django.setup()
     from accounts.demo import DEMO_PASSWORD, DEMO_USERS
 
     print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")

@@ -71,6 +71,10 @@ def build_world() -> dict[str, Any]:
     w["draft"] = factories.LotFactory(
         producer=producer, farm=w["farm"], plots=[w["plot"]], code="PM-DRAFT", status="draft", listed_at=None
     )
+    # Listed and untouched by the world's trade, so it can still be put up for auction.
+    w["spare"] = factories.LotFactory(
+        producer=producer, farm=w["farm"], plots=[w["plot"]], code="PM-SPARE", weight_kg=Decimal("40")
+    )
     w["nano"] = factories.LotFactory(
         producer=producer, farm=w["farm"], plots=[w["plot"]], code="PM-NANO", weight_kg=Decimal("30")
     )

@@ -477,6 +477,32 @@ WRITES.update(
         }
     }
 )
+# A form naming another producer's lot: refused by the form (its choices are the caller's own
+# lots), and nothing is written.
+WRITES["cupping:requests POST foreign"] = write(
+    "post",
+    OWNER,
+    data=lambda w: {"lot": w["draft"].pk, "grader": "", "protocol": "", "note": "x"},
+    refusal_codes=frozenset({400}),
+)
+
+
+def _auction_form(w: W) -> dict[str, Any]:
+    lot = w["spare"].pk
+    return {
+        "title": "Matrix auction",
+        "starts_at": "2030-01-01T10:00",
+        "ends_at": "2030-01-01T12:00",
+        "closing_mode": "per_lot",
+        "extension_minutes": 3,
+        "increment_per_kg": "1",
+        f"lot_{lot}": "on",
+        f"opening_{lot}": "100",
+    }
+
+
+WRITES["auctions:create POST foreign"] = write("post", OWNER_MOD, data=_auction_form, refusal_codes=frozenset({400}))
+
 # Two ids that each exist but do not belong together.
 WRITES["lot-photo-detail mixed"] = C(NOBODY, lambda w: {"lot_pk": w["lot"].pk, "pk": w["draft_photo"].pk})
 WRITES["negotiation:order_document mixed"] = C(

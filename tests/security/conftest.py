@@ -138,6 +138,7 @@ def build_world() -> dict[str, Any]:
         lot=w["draft"],
         graded_on=timezone.localdate() - datetime.timedelta(days=1),
         data={"sample_grams": 350, "moisture_pct": "10.8", "water_activity": "0.55", "quakers": 0},
+        notes="secret-draft-grading",
     )
     w["draft_sheet"] = cupping.sheet_submit(
         grader=grader,
@@ -146,6 +147,7 @@ def build_world() -> dict[str, Any]:
         cupped_on=timezone.localdate() - datetime.timedelta(days=1),
         independent=True,
         values=_sca_values(),
+        notes="secret-draft-sheet",
     )
     # Asked after the sheet, so it is still open: a submitted sheet may complete a request.
     w["cupping_request"] = cupping.request_create(

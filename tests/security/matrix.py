@@ -95,6 +95,8 @@ class Case:
     # Extra answers that count as a refusal for the refused roles of this case: a 400 "no such
     # lot/farm" is how a scoped write refuses an object named in the body rather than the URL.
     refusal_codes: frozenset[int] = frozenset()
+    # A query string for the URL, e.g. "status=draft".
+    query: str = ""
     # How a write is encoded: "json" for the API, "multipart" (a browser's form) for pages.
     fmt: str = ""
     # Roles whose case is a known permission bug: role -> reason (marked xfail(strict=True)).
@@ -127,6 +129,10 @@ def POST(allowed: frozenset[str], kwargs: Callable[[W], dict[str, Any]] = no_kwa
 
 def DRAFT_CODE(w: W) -> str:
     return str(w["draft"].code)
+
+
+def DRAFT_LOT_ID(w: W) -> str:
+    return f'"lot":{w["draft"].pk},'
 
 
 TRADERS = PRODUCERS | ROASTERS
@@ -477,6 +483,18 @@ WRITES.update(
         }
     }
 )
+# Query parameters must not widen what a list shows.
+WRITES["lot-list status=draft"] = C(EVERYONE, query="status=draft", secret=DRAFT_CODE)
+WRITES["lot-list mine"] = C(EVERYONE, query="mine=1", secret=DRAFT_CODE, sees=OWNER)
+WRITES["cupping-sheet-list lot=draft"] = C(
+    SIGNED_IN, query="lot={draft}", secret=lambda w: "secret-draft-sheet", sees=OWNER_GRADER_MOD
+)
+WRITES["green-grading-list lot=draft"] = C(
+    SIGNED_IN, query="lot={draft}", secret=lambda w: "secret-draft-grading", sees=OWNER_GRADER_MOD
+)
+WRITES["lot-score-list lot=draft"] = C(SIGNED_IN, query="lot={draft}", secret=DRAFT_LOT_ID, sees=OWNER_MOD)
+WRITES["lots:catalogue status=draft"] = C(EVERYONE, query="status=draft", secret=DRAFT_CODE)
+
 # A form naming another producer's lot: refused by the form (its choices are the caller's own
 # lots), and nothing is written.
 WRITES["cupping:requests POST foreign"] = write(
@@ -527,6 +545,8 @@ SECRETS: list[tuple[str, Callable[[W], str], frozenset[str]]] = [
     ("the payment's id", lambda w: str(w["payment"].public_id), PARTIES_MOD),
     ("the quality claim", lambda w: "Musty cups in two bags.", PARTIES_MOD),
     ("the micro-lot claim's statement", lambda w: "Picked from the top terrace", OWNER_MOD),
+    ("the draft's cupping notes", lambda w: "secret-draft-sheet", OWNER_GRADER_MOD),
+    ("the draft's grading notes", lambda w: "secret-draft-grading", OWNER_GRADER_MOD),
 ]
 
 

@@ -80,6 +80,8 @@ def call(key: str, role: str, world: dict[str, Any], sessions: dict[str, str]) -
     name = key.split(" ")[0]
     case = case_for(key)
     url = reverse_name(name, case.kwargs(world))
+    if case.query:
+        url += "?" + case.query.format(draft=world["draft"].pk)
     client = APIClient()  # a Django test client that also speaks JSON
     if role != "anonymous":
         client.cookies[settings.SESSION_COOKIE_NAME] = sessions[role]

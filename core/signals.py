@@ -35,3 +35,21 @@ def send_evidence_changed(*, sender: Any, lot_id: int, kind: str, detail: str = 
     if kind not in EVIDENCE_KINDS:
         raise ValueError(f"unknown evidence kind {kind!r}")
     evidence_changed.send(sender=sender, lot_id=lot_id, kind=kind, detail=detail, actor=actor)
+
+
+# Sweeps change many lots at once. They send ``evidence_changed_many`` once with every lot id, so a
+# receiver that must query per lot can do it in one query; then ``evidence_changed`` per lot with
+# ``bulk=True`` for everyone else. A receiver connected to both skips the per-lot calls with bulk=True.
+evidence_changed_many = Signal()  # sender=<model class>, lot_ids=list[int], kind=str, detail=str, actor
+
+
+def send_evidence_changed_many(
+    *, sender: Any, lot_ids: list[int], kind: str, detail: str = "", actor: Any = None
+) -> None:
+    if kind not in EVIDENCE_KINDS:
+        raise ValueError(f"unknown evidence kind {kind!r}")
+    if not lot_ids:
+        return
+    evidence_changed_many.send(sender=sender, lot_ids=list(lot_ids), kind=kind, detail=detail, actor=actor)
+    for lot_id in lot_ids:
+        evidence_changed.send(sender=sender, lot_id=lot_id, kind=kind, detail=detail, actor=actor, bulk=True)

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.money import KG_PER_LB
-from core.signals import send_evidence_changed
+from core.signals import send_evidence_changed_many
 from lots.models import PUBLIC_STATUSES, Lot, LotTag
 from marketplace.pricing import conf
 from marketplace.pricing.compute import CLAIMING_CLASSES, PricingContext
@@ -280,8 +280,7 @@ def _sweep_postgres(progress: Progress | None, batch: int) -> dict[str, int]:
             rows = cursor.fetchall()
             cursor.execute(copy, {"lo": lo, "hi": hi})
             changed = [lot_id for lot_id, was_changed in rows if was_changed]
-            for lot_id in changed:
-                send_evidence_changed(sender=LotPremium, lot_id=lot_id, kind="premium", detail="premium sweep")
+            send_evidence_changed_many(sender=LotPremium, lot_ids=changed, kind="premium", detail="premium sweep")
         done += len(rows)
         changed_total += len(changed)
         if progress:

@@ -396,3 +396,30 @@ def test_a_pricing_flag_turns_the_premium_into_a_fail_and_the_moderator_sees_it(
     assert results(claim)["premium"] == "fail"
     body = moderator_client.get(reverse("moderation:claim", args=[claim.pk])).content.decode()
     assert "14.000×" in body and "Over 10× the baseline" in body
+
+
+def test_a_sweep_of_many_lots_records_each_claims_change_once_with_one_claim_query(
+    claim, moderator, lot, django_assert_max_num_queries
+):
+    from core.signals import send_evidence_changed_many
+    from tests.factories import LotFactory
+
+    others = [LotFactory(producer=lot.producer).pk for _ in range(30)]
+    before = EvidenceChange.objects.count()
+    # Thirty lots without a claim cost one query in all, not one each.
+    with django_assert_max_num_queries(2):
+        send_evidence_changed_many(sender=Lot, lot_ids=others, kind="premium", detail="premium sweep")
+    assert EvidenceChange.objects.count() == before
+
+
+def test_a_sweep_reaches_the_lot_with_an_active_claim_exactly_once(claim, moderator, lot):
+    from core.signals import send_evidence_changed_many
+    from tests.factories import LotFactory
+
+    services.claim_decide(claim=claim, by=moderator, decision="approve", reason="Every hallmark passes.")
+    others = [LotFactory(producer=lot.producer).pk for _ in range(5)]
+    send_evidence_changed_many(sender=Lot, lot_ids=[*others, lot.pk], kind="price", detail="rates changed")
+    claim.refresh_from_db()
+    assert claim.status == "pending" and claim.reopened_count == 1
+    assert EvidenceChange.objects.filter(claim=claim).count() == 1
+    assert Lot.objects.get(pk=lot.pk).verified_badge == ""

@@ -18,7 +18,7 @@ import core.broker  # noqa: F401  (registers the safefs:// transport used withou
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 
-app = Celery("marketplace", task_cls="celery.contrib.django.task:DjangoTask")
+app = Celery("marketplace", task_cls="core.task_class:RobustDjangoTask")  # robust on-commit enqueue
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -168,3 +168,34 @@ def test_the_cache_backend_reads_a_dead_server_as_misses_quickly() -> None:
     assert cache.has_key("k") is False
     assert cache.get_or_set("k", 5) == 5
     assert time.monotonic() - started < 10
+
+
+def test_a_sample_request_during_the_outage_is_answered_201_once_and_enqueueing_resumes(
+    site_on_own_redis: OwnRedis, producer: Any, roaster: Any, second_roaster: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rest_framework.test import APIClient
+
+    from core.models import Notification
+    from marketplace.negotiation.models import SampleRequest
+
+    lot = factories.LotFactory(producer=producer)
+
+    def request_sample(user: Any) -> int:
+        client = APIClient(raise_request_exception=False)
+        client.force_authenticate(user)
+        return client.post("/api/v1/samples/", {"lot": lot.pk, "grams": 300}, format="json").status_code
+
+    site_on_own_redis.kill()
+    # The request and its notification commit; the e-mail cannot be queued. Before the fix this
+    # answered 500 after the commit, inviting the roaster to ask again for a second sample.
+    assert request_sample(roaster) == 201
+    assert SampleRequest.objects.filter(roaster=roaster).count() == 1
+    assert Notification.objects.filter(recipient=producer).count() == 1
+    assert any(
+        r.name == "django.db.backends.base" and r.levelname == "ERROR" and "on_commit" in r.getMessage()
+        for r in caplog.records
+    )
+
+    site_on_own_redis.start()
+    assert request_sample(second_roaster) == 201
+    assert "core.tasks.send_notification_email" in _queued(_redis(site_on_own_redis))

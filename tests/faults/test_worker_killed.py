@@ -12,7 +12,9 @@ The assertions are on the database (and the e-mail files): exactly one effect.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import signal
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -95,6 +97,33 @@ def test_a_notification_email_is_sent_once(workers: Workers, redis_broker: Any, 
     assert subjects == ["Subject: Your sample shipped"]
     assert "To: mail-once@example.test" in mails[0]
     assert Notification.objects.filter(recipient=recipient).count() == 1
+
+
+def test_a_killed_pool_child_is_requeued_at_once_and_the_email_sent_once(
+    workers: Workers, redis_broker: Any, tmp_path: Path
+) -> None:
+    """Only the pool child dies (as with the OOM killer): its worker requeues the task at once
+    (reject_on_worker_lost) and a fresh child sends the e-mail, without waiting for a timeout."""
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    recipient = factories.RoasterFactory(email="child-once@example.test")
+    redis_broker.flushdb()
+    worker = workers.start("a", EMAIL_BACKEND=SLOW, FAULT_EMAIL_DIR=str(mail_dir))
+    with transaction.atomic():
+        note = notify(recipient=recipient, kind="test", message="Your offer was accepted", dedupe_key="fault-child")
+    assert note is not None
+    assert wait_for(lambda: workers.marker_pid() is not None, 60), worker.output()
+    child = workers.marker_pid()
+    assert child is not None and child != worker.proc.pid
+    os.kill(child, signal.SIGKILL)
+    assert wait_for(lambda: Notification.objects.get(pk=note.pk).emailed_at is not None, 30), worker.output()
+    assert wait_for(lambda: queue_drained(redis_broker), 30), worker.output()
+    assert worker.proc.poll() is None  # the worker itself lived on
+    assert {pid for pid, _what in workers.calls()} - {child}  # a new child sent it
+    mails = [p.read_text() for p in mail_dir.iterdir()]
+    assert [line for text in mails for line in re.findall(r"^Subject: .*$", text, re.MULTILINE)] == [
+        "Subject: Your offer was accepted"
+    ]
 
 
 def _lots_for_sweep(producer: Any) -> list[Lot]:

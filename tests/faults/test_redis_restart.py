@@ -8,7 +8,7 @@ everything in it, as a crash would.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -199,3 +199,27 @@ def test_a_sample_request_during_the_outage_is_answered_201_once_and_enqueueing_
     site_on_own_redis.start()
     assert request_sample(second_roaster) == 201
     assert "core.tasks.send_notification_email" in _queued(_redis(site_on_own_redis))
+
+
+def test_a_running_worker_reconnects_after_a_restart_and_runs_new_work(
+    workers: Any, site_on_own_redis: OwnRedis
+) -> None:
+    """A real worker subprocess on our Redis: Redis dies and comes back; the worker reconnects by
+    itself and runs what is queued after the restart."""
+    from core.tasks import record_ping
+
+    worker = workers.start("a", REDIS_URL=site_on_own_redis.url)
+
+    def ping() -> Job:
+        job = Job.objects.create(kind="ping")
+        record_ping.delay(str(job.pk))
+        return job
+
+    def done(job: Job) -> Callable[[], bool]:
+        return lambda: Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED
+
+    assert wait_for(done(ping()), 60), worker.output()
+    site_on_own_redis.kill()
+    site_on_own_redis.start()
+    assert wait_for(done(ping()), 60), worker.output()
+    assert worker.proc.poll() is None

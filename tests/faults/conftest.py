@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.conftest import _reset_pools, redis_test_url
+from tests.conftest import _reset_pools, missing, redis_test_url
 from tests.payments.conftest import localstripe_url, stripe_on  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,7 +240,7 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     from tests.conftest import free_port
 
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        missing("redis-server is not installed")
     server = OwnRedis(port=free_port(), workdir=tmp_path)
     server.start()
     try:

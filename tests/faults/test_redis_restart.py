@@ -22,7 +22,7 @@ from lots.models import Lot
 from marketplace.pricing.models import LotPremium
 from marketplace.pricing.services import lot_premium_recompute
 from tests import factories
-from tests.conftest import _reset_pools
+from tests.conftest import _reset_pools, missing
 from tests.faults.conftest import OwnRedis, wait_for
 from tests.pricing.conftest import baseline, seed_reference_data
 
@@ -38,7 +38,7 @@ def site_on_own_redis(
     from marketplace.celery import app as project_app
 
     if not production.REDIS_URL:
-        pytest.skip("this test needs REDIS_URL (the production cache configuration)")
+        missing("this test needs REDIS_URL (the production cache configuration)")
     settings.CACHES = {"default": {**production.CACHES["default"], "LOCATION": own_redis.url}}
     old = {k: project_app.conf.get(k) for k in ("broker_url", "broker_transport_options")}
     project_app.conf.update(broker_url=own_redis.url, broker_transport_options={"visibility_timeout": 3600})

@@ -11,21 +11,46 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import Conflict
 from core.models import IdempotencyRecord
 
 
+def _one_positive_int(raw: list[str]) -> bool:
+    # isascii: "๗".isdigit() is True and int("๗") == 7; ids and pages are ASCII digits only.
+    return len(raw) == 1 and raw[0].isascii() and raw[0].isdigit() and int(raw[0]) >= 1
+
+
 class Pagination(PageNumberPagination):
+    """Page-number pagination (25 a page, at most 100) that refuses malformed parameters.
+
+    DRF silently falls back to defaults for a bad ``page_size``; a client that sent one would
+    get a page it did not ask for, so it is a 400 here, like a bad ``page``.
+    """
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_number(self, request: Any, paginator: Any) -> Any:
+        raw = request.query_params.getlist(self.page_query_param)
+        if raw and not (_one_positive_int(raw) or (len(raw) == 1 and raw[0] in self.last_page_strings)):
+            raise exceptions.ValidationError({self.page_query_param: [_("Must be one page number from 1.")]})
+        return super().get_page_number(request, paginator)
+
+    def get_page_size(self, request: Any) -> int | None:
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if raw and not _one_positive_int(raw):
+            raise exceptions.ValidationError({self.page_size_query_param: [_("Must be one positive whole number.")]})
+        return super().get_page_size(request)
 
 
 def _validation_extra(error: DjangoValidationError) -> dict[str, Any]:
@@ -161,3 +186,16 @@ def _replay(record: IdempotencyRecord, digest: str) -> Response:
     response = Response(record.body, status=record.status_code)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+class Router(SimpleRouter):
+    """A router whose default lookup is ASCII digits: ``/lots/๗/`` must be a 404, not lot 7.
+
+    (Django's int() accepts any Unicode digit, and DRF's default lookup regex lets them through.)
+    A viewset with another key sets ``lookup_value_regex`` as usual.
+    """
+
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset.lookup_value_regex = "[0-9]+"
+        return super().get_lookup_regex(viewset, lookup_prefix)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from core.api import Pagination, idempotent, role_permission
+from core.api import idempotent, role_permission
 from core.models import Job
 from core.selectors import job_visible_to
 from cupping import selectors, services
@@ -43,22 +43,6 @@ GraderWrites = role_permission(write=(Role.Q_GRADER,), read=tuple(Role.values))
 GraderOrModeratorWrites = role_permission(write=(Role.Q_GRADER, Role.MODERATOR), read=tuple(Role.values))
 
 
-class StrictPagination(Pagination):
-    """A malformed or repeated page or page_size is a 400, not silently the default."""
-
-    def get_page_number(self, request: Request, paginator: Any) -> Any:
-        raw = request.query_params.getlist(self.page_query_param)
-        if raw and (len(raw) > 1 or not (raw[0].isdigit() or raw[0] in self.last_page_strings) or raw[0] == "0"):
-            raise exceptions.ValidationError({self.page_query_param: [_("Must be one page number from 1.")]})
-        return super().get_page_number(request, paginator)
-
-    def get_page_size(self, request: Request) -> int | None:
-        raw = request.query_params.getlist(self.page_size_query_param)
-        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
-            raise exceptions.ValidationError({self.page_size_query_param: [_("Must be one positive whole number.")]})
-        return super().get_page_size(request)
-
-
 def _lot_param(request: Request) -> int | None:
     raw = request.query_params.getlist("lot")
     if not raw:
@@ -79,7 +63,6 @@ class CuppingSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """Cupping sheets. The final score is always computed by the server."""
 
     serializer_class = SheetSerializer
-    pagination_class = StrictPagination
     permission_classes = [GraderWrites]
 
     def get_permissions(self) -> Any:
@@ -181,7 +164,6 @@ class SheetOriginalApi(APIView):
 
 class GreenGradingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = GradingSerializer
-    pagination_class = StrictPagination
     permission_classes = [GraderWrites]
 
     def get_permissions(self) -> Any:
@@ -227,7 +209,6 @@ class CuppingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """Producers ask for cupping; Q-graders see their queue and accept."""
 
     serializer_class = RequestSerializer
-    pagination_class = StrictPagination
 
     def get_permissions(self) -> Any:
         if self.action == "accept":
@@ -314,7 +295,6 @@ class LotScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Official scores per lot and protocol (mean, graders, spread, attribute means)."""
 
     serializer_class = LotScoreSerializer
-    pagination_class = StrictPagination
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[LotScore]:

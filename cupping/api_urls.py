@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from core.api import Router
 from cupping import api
 
-router = SimpleRouter()
+router = Router()
 router.register("cupping-sheets", api.CuppingSheetViewSet, basename="cupping-sheet")
 router.register("green-gradings", api.GreenGradingViewSet, basename="green-grading")
 router.register("cupping-requests", api.CuppingRequestViewSet, basename="cupping-request")

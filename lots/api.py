@@ -18,7 +18,7 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import Pagination, role_permission
+from core.api import role_permission
 from lots import selectors, services
 from lots.forms import CatalogueFilterForm
 from lots.models import CustodyEvent, Farm, Lot, LotPhoto, Plot
@@ -42,16 +42,6 @@ ProducerWrites = role_permission(write=("producer",))
 ProducerOrModeratorWrites = role_permission(write=("producer", "moderator"))
 
 
-class StrictPagination(Pagination):
-    """Like the project's pagination, but a malformed page_size is a 400, not silently the default."""
-
-    def get_page_size(self, request: Request) -> int | None:
-        raw = request.query_params.getlist(self.page_size_query_param)
-        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
-            raise exceptions.ValidationError({self.page_size_query_param: ["Must be one positive whole number."]})
-        return super().get_page_size(request)
-
-
 @extend_schema_view(
     list=extend_schema(summary="Your farms (moderators: all farms)"),
     create=extend_schema(summary="Register a farm"),
@@ -65,7 +55,6 @@ class FarmViewSet(
 ):
     serializer_class = FarmSerializer
     permission_classes = [IsAuthenticated, OwnerOnly]
-    pagination_class = StrictPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Farm]:
@@ -93,7 +82,6 @@ class PlotViewSet(
 ):
     serializer_class = PlotSerializer
     permission_classes = [IsAuthenticated, OwnerOnly]
-    pagination_class = StrictPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Plot]:
@@ -172,7 +160,6 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LotSerializer
     permission_classes = [IsAuthenticatedOrReadOnly, ProducerWrites]
     filter_backends: list[Any] = []
-    pagination_class = StrictPagination
 
     def get_queryset(self) -> QuerySet[Lot]:
         if getattr(self, "swagger_fake_view", False):
@@ -311,7 +298,6 @@ class LotCustodyEventsView(generics.ListCreateAPIView):
 
     serializer_class = CustodyEventSerializer
     parser_classes = [JSONParser, MultiPartParser]
-    pagination_class = StrictPagination
     permission_classes = [IsAuthenticatedOrReadOnly, ProducerWrites]
 
     def get_queryset(self) -> QuerySet[CustodyEvent]:

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from core.api import Router
 from lots import api
 
-router = SimpleRouter()
+router = Router()
 router.register("farms", api.FarmViewSet, basename="farm")
 router.register("plots", api.PlotViewSet, basename="plot")
 router.register("lots", api.LotViewSet, basename="lot")

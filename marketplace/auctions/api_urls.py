@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from core.api import Router
 from marketplace.auctions.api import AuctionViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("auctions", AuctionViewSet, basename="auction")
 
 urlpatterns = router.urls

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, idempotent, role_permission
+from core.api import idempotent, role_permission
 from lots.models import Lot
 from marketplace.moderation import selectors, services
 from marketplace.moderation.models import ClaimStatus, MicroLotClaim
@@ -84,23 +84,12 @@ class ClaimReplyApi(APIView):
         return _claim_response(request, claim.pk, status.HTTP_201_CREATED)
 
 
-class StrictPagination(Pagination):
-    """The shared pagination, but a malformed ``page_size`` is a 400 rather than silently ignored."""
-
-    def get_page_size(self, request: Request) -> int | None:
-        raw = request.query_params.get(self.page_size_query_param or "page_size")
-        if raw is not None and not (raw.isdigit() and int(raw) > 0):
-            raise exceptions.ValidationError({"page_size": ["A positive whole number."]})
-        return super().get_page_size(request)
-
-
 @extend_schema(
     parameters=[OpenApiParameter("status", str, enum=ClaimStatus.values, required=False)],
     summary="Claims: every claim for moderators (waiting ones riskiest first), your own for producers",
 )
 class ClaimListApi(generics.ListAPIView):
     serializer_class = ClaimListSerializer
-    pagination_class = StrictPagination
     permission_classes = [role_permission(write=(), read=("producer", "moderator"))]
 
     def get_queryset(self) -> QuerySet[MicroLotClaim]:

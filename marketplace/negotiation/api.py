@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, idempotent, role_permission
+from core.api import idempotent, role_permission
 from marketplace.negotiation import selectors, services
 from marketplace.negotiation import serializers as s
 from marketplace.negotiation.models import (
@@ -42,20 +42,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class StrictPagination(Pagination):
-    """The shared pagination, but a malformed ``page_size`` is an error rather than ignored."""
-
-    def get_page_size(self, request: Request) -> int | None:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None:
-            try:
-                if int(raw) < 1:
-                    raise ValueError
-            except ValueError:
-                raise exceptions.ValidationError({"page_size": ["A positive whole number."]}) from None
-        return super().get_page_size(request)
-
-
 def status_filter(choices: Any) -> OpenApiParameter:
     return OpenApiParameter(name="status", type=str, enum=[c[0] for c in choices], required=False)
 
@@ -71,7 +57,6 @@ def filter_status(qs: QuerySet[Any], request: Request, choices: Any) -> QuerySet
 
 class _ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [role_permission(write=PARTIES, read=READERS)]
-    pagination_class = StrictPagination
 
 
 @extend_schema_view(

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from core.api import Router
 from marketplace.negotiation import api
 
-router = SimpleRouter()
+router = Router()
 router.register("samples", api.SampleViewSet, basename="samples")
 router.register("negotiations", api.NegotiationViewSet, basename="negotiations")
 router.register("orders", api.OrderViewSet, basename="orders")

@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.money import Currency, Incoterm, PriceUnit
-from lots.models import Lot
+from lots.models import PUBLIC_STATUSES, Lot
 from marketplace.negotiation.models import (
     Negotiation,
     NegotiationEvent,
@@ -79,7 +79,8 @@ class SampleSerializer(serializers.ModelSerializer):
 
 
 class SampleCreateSerializer(serializers.Serializer):
-    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
+    # Only public lots: a draft must look exactly like a lot that does not exist.
+    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.filter(status__in=PUBLIC_STATUSES))
     sample_type = serializers.ChoiceField(choices=SampleKind.choices, default=SampleKind.OFFER)
     grams = serializers.IntegerField(min_value=1, max_value=100000)
     message = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
@@ -184,7 +185,8 @@ class OfferTermsSerializer(serializers.Serializer):
 
 
 class NegotiationCreateSerializer(OfferTermsSerializer):
-    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
+    # Only public lots: a draft must look exactly like a lot that does not exist.
+    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.filter(status__in=PUBLIC_STATUSES))
 
 
 class NoteSerializer(serializers.Serializer):

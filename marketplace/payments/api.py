@@ -6,13 +6,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import Pagination, idempotent, role_permission
+from core.api import idempotent, role_permission
 from marketplace.payments import selectors, services
 from marketplace.payments.models import Payment, PayoutEntry
 from marketplace.payments.serializers import (
@@ -29,27 +29,10 @@ from marketplace.payments.serializers import (
 PARTIES = ("roaster", "producer", "moderator")
 
 
-class StrictPagination(Pagination):
-    """A malformed page_size is a 400, not silently the default (the schema says integer)."""
-
-    def get_page_size(self, request: Request) -> int | None:
-        raw = request.query_params.getlist(self.page_size_query_param)
-        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
-            raise exceptions.ValidationError({self.page_size_query_param: ["Must be one positive whole number."]})
-        return super().get_page_size(request)
-
-    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
-        pages = request.query_params.getlist(self.page_query_param)
-        if pages and (len(pages) > 1 or not pages[0].isdigit() or int(pages[0]) < 1):
-            raise exceptions.ValidationError({self.page_query_param: ["Must be one positive whole number."]})
-        return super().paginate_queryset(queryset, request, view)
-
-
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Payments you make or receive (moderators: all). Roasters open and pay; moderators refund."""
 
     serializer_class = PaymentSerializer
-    pagination_class = StrictPagination
     permission_classes = [role_permission(write=("roaster", "moderator"), read=PARTIES)]
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
@@ -124,7 +107,6 @@ class LedgerApi(ListAPIView):
     """The producer's payout ledger (moderators: everyone's)."""
 
     serializer_class = PayoutEntrySerializer
-    pagination_class = StrictPagination
     permission_classes = [role_permission(write=(), read=("producer", "moderator"))]
 
     def get_queryset(self) -> QuerySet[PayoutEntry]:

@@ -1,9 +1,9 @@
 from django.urls import include, path
-from rest_framework.routers import SimpleRouter
 
+from core.api import Router
 from marketplace.payments import api
 
-router = SimpleRouter()
+router = Router()
 router.register("payments", api.PaymentViewSet, basename="api-payment")
 
 urlpatterns = [

@@ -7,15 +7,14 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, role_permission
+from core.api import role_permission
 from marketplace.pricing import selectors
 from marketplace.pricing.serializers import (
     AdjustmentSerializer,
@@ -27,23 +26,6 @@ from marketplace.pricing.serializers import (
 )
 from marketplace.pricing.services import TABLES, reference_delete, reference_save, sweep_start
 
-
-class StrictPagination(Pagination):
-    """A malformed or repeated page or page_size is a 400, not silently the default."""
-
-    def get_page_number(self, request: Request, paginator: Any) -> Any:
-        raw = request.query_params.getlist(self.page_query_param)
-        if raw and (len(raw) > 1 or not (raw[0].isdigit() or raw[0] in self.last_page_strings) or raw[0] == "0"):
-            raise exceptions.ValidationError({self.page_query_param: [_("Must be one page number from 1.")]})
-        return super().get_page_number(request, paginator)
-
-    def get_page_size(self, request: Request) -> int | None:
-        raw = request.query_params.getlist(self.page_size_query_param)
-        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
-            raise exceptions.ValidationError({self.page_size_query_param: [_("Must be one positive whole number.")]})
-        return super().get_page_size(request)
-
-
 ModeratorWrites = role_permission(write=("moderator",))
 ModeratorOnly = role_permission(write=("moderator",), read=("moderator",))
 
@@ -54,7 +36,6 @@ class _ReferenceViewSet(viewsets.ModelViewSet):
     kind = ""
     # IsAuthenticatedOrReadOnly first: it is also what tells the schema that reads need no login.
     permission_classes = [IsAuthenticatedOrReadOnly, ModeratorWrites]
-    pagination_class = StrictPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:

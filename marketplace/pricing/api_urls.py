@@ -1,11 +1,11 @@
 """API routes of the pricing app, mounted under /api/v1/ (all under pricing/ to stay clear of lots/)."""
 
 from django.urls import include, path
-from rest_framework.routers import SimpleRouter
 
+from core.api import Router
 from marketplace.pricing import api
 
-router = SimpleRouter()
+router = Router()
 router.register("pricing/baselines", api.BaselineViewSet, basename="pricing-baseline")
 router.register("pricing/c-prices", api.CPriceViewSet, basename="pricing-cprice")
 router.register("pricing/rates", api.RateViewSet, basename="pricing-rate")

@@ -22,13 +22,13 @@ SCHEME = "safefs"
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    def _put(self, queue: Any, message: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staging = os.path.join(os.path.dirname(os.path.normpath(self.data_folder_out)), "staging")
         os.makedirs(staging, exist_ok=True)
         temp = os.path.join(staging, name)
         with open(temp, "wb") as f:
-            f.write(str_to_bytes(dumps(payload)))
+            f.write(str_to_bytes(dumps(message)))
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, os.path.join(self.data_folder_out, name))

@@ -428,7 +428,7 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
         rel.plots = plots
     # Moving a lot to another farm must not leave it pointing at the old farm's plots.
     moved_farm = "farm" in data and "plots" not in data and lot.pk and lot.farm_id
-    if moved_farm and lot.plots.exclude(farm_id=lot.farm_id).exists():
+    if moved_farm and lot.farm_id is not None and lot.plots.exclude(farm_id=lot.farm_id).exists():
         err("plots", _("The plots must belong to the lot's farm."))
     if "group_members" in data:
         items = list(data["group_members"] or [])

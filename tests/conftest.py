@@ -70,6 +70,17 @@ def require_chromium() -> None:
         missing(f"Chromium is not installed at {CHROMIUM}")
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise() -> Iterator[None]:
+    """The locale middleware leaves the last request's language active in the thread; a test that
+    switched to Spanish must not make the next test's messages Spanish."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 # --- The cast ---------------------------------------------------------------------------------
 
 PASSWORD = factories.PASSWORD

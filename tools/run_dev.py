@@ -21,6 +21,7 @@ def main() -> int:
     args = parser.parse_args()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     celery = str(BIN / "celery")
+    names = ["celery worker", "celery beat", "runserver"]
     procs = [
         subprocess.Popen(
             [celery, "-A", "marketplace", "worker", "--loglevel=INFO", "--concurrency=2"], cwd=ROOT, env=env
@@ -61,9 +62,9 @@ def main() -> int:
         stop()
         raise
     while True:
-        for p in procs:
+        for name, p in zip(names, procs, strict=True):
             if p.poll() is not None:
-                print(f"{p.args[0]} exited with {p.returncode}; stopping.", file=sys.stderr)
+                print(f"{name} exited with {p.returncode}; stopping.", file=sys.stderr)
                 stop()
         time.sleep(1)
 

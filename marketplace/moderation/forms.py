@@ -23,6 +23,7 @@ class DecisionForm(forms.Form):
         label=_("Reason (the producer reads it)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
     evidence_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    seen_status = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
 
 
 class ReplyForm(forms.Form):

@@ -109,11 +109,14 @@ def claim_decide(
     decision: str,
     reason: str,
     evidence_version: int | None = None,
+    seen_status: str | None = None,
 ) -> ClaimDecision:
     """Approve, reject or ask for evidence, always with a reason; approval grants the badge.
 
     ``evidence_version`` (optional) is the version the moderator looked at: if evidence changed
     since, the decision is refused with Conflict rather than approving evidence nobody saw.
+    ``seen_status`` (optional) is the claim status the moderator's page showed: if another
+    moderator decided meanwhile, this decision is refused rather than silently overriding theirs.
     """
     if not _is_moderator(by):
         raise PermissionDenied(_("Only moderators decide claims."))
@@ -133,6 +136,11 @@ def claim_decide(
         if lot.producer_id == by.pk:
             raise PermissionDenied(_("Moderators may not decide claims on their own lots."))
         current = MicroLotClaim.objects.select_for_update().get(pk=claim.pk)
+        if seen_status is not None and seen_status != current.status:
+            raise Conflict(
+                _("Another moderator decided this claim meanwhile; reload to see their decision."),
+                extra={"status": current.status},
+            )
         if target not in CLAIM_TRANSITIONS[current.status]:
             raise Conflict(
                 _("A claim that is %(status)s cannot be %(target)s.")

@@ -74,7 +74,8 @@ def _render_claim(
         "can_decide": can_decide,
         "own_lot": user.is_moderator and claim.lot.producer_id == user.pk,
         "can_reply": user.pk == claim.producer_id and claim.status != ClaimStatus.REJECTED,
-        "decision_form": decision_form or DecisionForm(initial={"evidence_version": claim.evidence_version}),
+        "decision_form": decision_form
+        or DecisionForm(initial={"evidence_version": claim.evidence_version, "seen_status": claim.status}),
         "reply_form": reply_form or ReplyForm(),
         "reopened": [c for c in claim.evidence_changes.all() if c.reopened],
         "changes": list(claim.evidence_changes.all())[-50:],
@@ -109,6 +110,7 @@ def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=form.cleaned_data["decision"],
                 reason=form.cleaned_data["reason"],
                 evidence_version=form.cleaned_data.get("evidence_version"),
+                seen_status=form.cleaned_data.get("seen_status") or None,
             )
         except ValidationError as exc:
             _apply_errors(form, exc)

@@ -134,7 +134,8 @@ def test_only_the_lots_current_harvest_counts_and_a_new_harvest_rescores(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         send_evidence_changed(sender=type(lot), lot_id=lot.pk, kind="harvest_year", detail="2025 → 2026")
     # The rescore is queued after commit, never run inline (other apps may queue their own work).
-    assert [cb.__module__ for cb in callbacks].count("cupping.signals") == 1
+    # (Through the project's task class, which logs rather than raises if the broker is down.)
+    assert [cb.__qualname__ for cb in callbacks].count(f"{recompute_lot_score.name}.delay") == 1
     assert recompute_lot_score(lot.pk) == "ok"
     lot.refresh_from_db()
     assert (lot.official_score, lot.official_score_protocol) == (None, "")  # last year's sheet no longer counts

@@ -423,3 +423,17 @@ def test_a_sweep_reaches_the_lot_with_an_active_claim_exactly_once(claim, modera
     assert claim.status == "pending" and claim.reopened_count == 1
     assert EvidenceChange.objects.filter(claim=claim).count() == 1
     assert Lot.objects.get(pk=lot.pk).verified_badge == ""
+
+
+def test_a_decision_made_from_a_stale_page_is_refused(claim, moderator, lot):
+    from tests.factories import ModeratorFactory
+
+    services.claim_decide(
+        claim=claim, by=moderator, decision="approve", reason="Every hallmark passes.", seen_status="pending"
+    )
+    with pytest.raises(Conflict, match="Another moderator"):
+        services.claim_decide(
+            claim=claim, by=ModeratorFactory(), decision="reject", reason="Looked wrong to me.", seen_status="pending"
+        )
+    claim.refresh_from_db()
+    assert claim.status == "approved"

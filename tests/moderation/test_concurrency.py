@@ -49,7 +49,15 @@ def test_two_moderators_deciding_at_once_make_exactly_one_decision(require_postg
     decisions = ["approve", "reject", "approve", "reject"]
     res = run_concurrently(
         [
-            partial(services.claim_decide, claim=claim, by=m, decision=d, reason="Decided under contention.")
+            # Each moderator decides from the page they saw: a pending claim.
+            partial(
+                services.claim_decide,
+                claim=claim,
+                by=m,
+                decision=d,
+                reason="Decided under contention.",
+                seen_status="pending",
+            )
             for m, d in zip(mods, decisions, strict=True)
         ]
     )

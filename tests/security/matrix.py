@@ -369,16 +369,6 @@ def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
-def _probe_bug(endpoint: str) -> dict[str, str]:
-    reason = (
-        f"POST /api/v1/{endpoint}/ with another producer's draft answers 409 "
-        '{"extra": {"lot_status": "draft"}} instead of the 400 "Invalid pk" a missing lot gets: '
-        "any roaster can probe which private drafts exist and their status (the serializer's lot "
-        "queryset is Lot.objects.all(), not the lots visible to the caller)"
-    )
-    return {"roaster": reason, "outsider": reason}
-
-
 POINT = {"type": "Point", "coordinates": [-75.91, 1.85]}
 
 
@@ -415,12 +405,9 @@ WRITES: dict[str, Case] = {
     "lots:detail public": C(EVERYONE, pk("lot")),
     "negotiation:negotiation_open draft": C(NOBODY, pk("draft", "lot_id")),
     "negotiation:sample_request draft": C(NOBODY, pk("draft", "lot_id")),
-    "samples-list POST draft": write(
-        "post", NOBODY, data=_lot_body("draft"), refusal_codes=frozenset({400}), bugs=_probe_bug("samples")
-    ),
-    "negotiations-list POST draft": write(
-        "post", NOBODY, data=_lot_body("draft"), refusal_codes=frozenset({400}), bugs=_probe_bug("negotiations")
-    ),
+    # Refused like a lot that does not exist (400 "Invalid pk"), so drafts cannot be probed.
+    "samples-list POST draft": write("post", NOBODY, data=_lot_body("draft"), refusal_codes=frozenset({400})),
+    "negotiations-list POST draft": write("post", NOBODY, data=_lot_body("draft"), refusal_codes=frozenset({400})),
     "lot-detail PATCH": write("patch", OWNER, pk("draft"), data={"name": "Renamed"}),
     "lot-photos POST": write("post", OWNER, pk("draft"), fmt="multipart"),
     "lot-photo-detail DELETE": write("delete", OWNER, lambda w: {"lot_pk": w["draft"].pk, "pk": w["draft_photo"].pk}),

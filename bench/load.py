@@ -91,7 +91,9 @@ def seed() -> dict[str, Any]:
 
     def lot(**kw: Any) -> Lot:
         n = Lot.objects.count()
-        return factories.LotFactory(producer=producer, farm=farm, code=f"LOAD-{run}-{n}", name=f"Load lot {n}", **kw)
+        return factories.LotFactory(
+            producer=producer, farm=farm, plots=[], code=f"LOAD-{run}-{n}", name=f"Load lot {n}", **kw
+        )
 
     have = Lot.objects.filter(status=LotStatus.LISTED).count()
     for _ in range(max(0, 300 - have)):

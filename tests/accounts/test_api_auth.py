@@ -117,3 +117,18 @@ def test_schema_and_offline_docs_are_served(client):
     html = docs.content.decode()
     # Swagger UI comes from drf-spectacular-sidecar's static files, not a CDN.
     assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+def test_a_text_longer_than_its_documented_limit_is_refused_even_if_it_is_only_spaces():
+    response = APIClient().post(
+        REGISTER,
+        {
+            "email": "s@api.test",
+            "password": "a-long-coffee-pass",
+            "role": "roaster",
+            "company": " " * 201,
+            "country": "DE",
+        },
+        format="json",
+    )
+    assert response.status_code == 400 and "company" in response.json()["extra"]["fields"]

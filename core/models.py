@@ -134,6 +134,9 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # True when the recipient should also get it by e-mail; with emailed_at empty it is still owed
+    # (the sweep in core.tasks resends it if the enqueue was lost, e.g. with Redis down).
+    email_wanted = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -40,7 +40,12 @@ def notify(
         # A savepoint, so a duplicate does not poison the caller's transaction.
         with transaction.atomic():
             note = Notification.objects.create(
-                recipient=recipient, kind=kind, message=message, url=url, dedupe_key=dedupe_key
+                recipient=recipient,
+                kind=kind,
+                message=message,
+                url=url,
+                dedupe_key=dedupe_key,
+                email_wanted=bool(email and recipient.email),
             )
     except IntegrityError:
         if dedupe_key is None:

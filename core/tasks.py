@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -47,3 +49,18 @@ def record_ping(job_id: str) -> str:
         status=Job.Status.SUCCEEDED, done=1, total=1, updated_at=timezone.now()
     )
     return "pong"
+
+
+@shared_task
+def notifications_resend_unsent(older_than_minutes: int = 2) -> int:
+    """Re-enqueue e-mails that are owed but were never sent (their enqueue was lost while the
+    broker was down, or the worker died). Sending is idempotent, so a duplicate enqueue is harmless."""
+    cutoff = timezone.now() - datetime.timedelta(minutes=older_than_minutes)
+    ids = list(
+        Notification.objects.filter(email_wanted=True, emailed_at__isnull=True, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in ids:
+        send_notification_email.delay(pk)
+    return len(ids)

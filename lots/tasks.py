@@ -24,3 +24,22 @@ def photo_make_derivatives(photo_id: int) -> str:
 def lots_reprice() -> int:
     """Keep price_usd_per_kg in step with the latest exchange rates."""
     return services.lots_reprice()
+
+
+@shared_task
+def photos_derivatives_sweep(older_than_minutes: int = 5) -> int:
+    """Re-enqueue derivatives for photos that still have none (the enqueue was lost while the
+    broker was down, or a worker died); making them is idempotent."""
+    import datetime
+
+    from django.utils import timezone
+
+    from lots.models import LotPhoto
+
+    cutoff = timezone.now() - datetime.timedelta(minutes=older_than_minutes)
+    ids = list(
+        LotPhoto.objects.filter(thumb="", created_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:500]
+    )
+    for pk in ids:
+        photo_make_derivatives.delay(pk)
+    return len(ids)

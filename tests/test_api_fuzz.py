@@ -7,18 +7,16 @@ generated ids something real to hit.
 
 from __future__ import annotations
 
-import base64
 import os
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from marketplace.wsgi import application
 from tests import factories
+from tests.fuzzing import basic, keep_test_connection  # noqa: F401  (autouse fixture)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
@@ -35,26 +33,11 @@ ROLE_FACTORIES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def keep_test_connection():
-    """Django's test client does the same: requests must not close the test's connection."""
-    for sig in (signals.request_started, signals.request_finished):
-        sig.disconnect(close_old_connections)
-    yield
-    for sig in (signals.request_started, signals.request_finished):
-        sig.connect(close_old_connections)
-
-
 @pytest.fixture
 def seeded(db):
     lot = factories.LotFactory()
     factories.LotFactory(producer=lot.producer, status="draft")
     return lot
-
-
-def basic(user) -> dict[str, str]:
-    raw = f"{user.email}:{factories.PASSWORD}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 @anon_schema.parametrize()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import os
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from marketplace.wsgi import application
 from tests import factories
+from tests.fuzzing import basic, keep_test_connection  # noqa: F401  (autouse fixture)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 PATHS = r"^/api/v1/(cupping-sheets|green-gradings|cupping-requests|cupping-imports|lot-scores)/"
@@ -22,15 +20,6 @@ anon_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).includ
 anon_schema.config.generation.update(with_security_parameters=False)
 auth_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(path_regex=PATHS)
 auth_schema.config.generation.update(with_security_parameters=False)
-
-
-@pytest.fixture(autouse=True)
-def keep_test_connection():
-    for sig in (signals.request_started, signals.request_finished):
-        sig.disconnect(close_old_connections)
-    yield
-    for sig in (signals.request_started, signals.request_finished):
-        sig.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -79,11 +68,6 @@ def _user(email: str, factory):
     from accounts.models import User
 
     return User.objects.filter(email=email).first() or factory(email=email)
-
-
-def basic(user) -> dict[str, str]:
-    raw = f"{user.email}:{factories.PASSWORD}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 @anon_schema.parametrize()

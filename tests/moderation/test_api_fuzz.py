@@ -3,18 +3,16 @@ anonymously and as a producer owning a claimed lot and as a moderator."""
 
 from __future__ import annotations
 
-import base64
 import os
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from marketplace.wsgi import application
 from tests import factories
+from tests.fuzzing import basic, keep_test_connection  # noqa: F401  (autouse fixture)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 PATHS = r"^/api/v1/(lots/\{lot_id\}/claim/|claims/)"
@@ -23,20 +21,6 @@ anon_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).includ
 anon_schema.config.generation.update(with_security_parameters=False)
 auth_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(path_regex=PATHS)
 auth_schema.config.generation.update(with_security_parameters=False)
-
-
-@pytest.fixture(autouse=True)
-def keep_test_connection():
-    for sig in (signals.request_started, signals.request_finished):
-        sig.disconnect(close_old_connections)
-    yield
-    for sig in (signals.request_started, signals.request_finished):
-        sig.connect(close_old_connections)
-
-
-def basic(user) -> dict[str, str]:
-    raw = f"{user.email}:{factories.PASSWORD}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 @pytest.fixture

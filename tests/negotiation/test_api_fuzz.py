@@ -3,20 +3,17 @@ every response matches the schema, anonymous callers are refused."""
 
 from __future__ import annotations
 
-import base64
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from marketplace.wsgi import application
 from tests import factories
+from tests.fuzzing import basic, keep_test_connection  # noqa: F401  (autouse fixture)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 PATHS = r"^/api/v1/(samples|negotiations|orders|sample-price)/"
@@ -25,15 +22,6 @@ anon_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).includ
 anon_schema.config.generation.update(with_security_parameters=False)
 auth_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(path_regex=PATHS)
 auth_schema.config.generation.update(with_security_parameters=False)
-
-
-@pytest.fixture(autouse=True)
-def keep_test_connection() -> Iterator[None]:
-    for sig in (signals.request_started, signals.request_finished):
-        sig.disconnect(close_old_connections)
-    yield
-    for sig in (signals.request_started, signals.request_finished):
-        sig.connect(close_old_connections)
 
 
 def cast() -> dict[str, Any]:
@@ -54,11 +42,6 @@ def cast() -> dict[str, Any]:
         services.negotiation_accept(negotiation=deal, by=producer)
     roaster = User.objects.get(email="fuzz-trade-roaster@example.test")
     return {"producer": producer, "roaster": roaster}
-
-
-def basic(user: Any) -> dict[str, str]:
-    raw = f"{user.email}:{factories.PASSWORD}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 @anon_schema.parametrize()

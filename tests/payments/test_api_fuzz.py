@@ -3,15 +3,12 @@ seeded payment's id half of the time, so the actions run against data and not on
 
 from __future__ import annotations
 
-import base64
 import os
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
@@ -19,6 +16,7 @@ from marketplace.payments import services
 from marketplace.payments.models import Payment, SubjectKind
 from marketplace.wsgi import application
 from tests import factories
+from tests.fuzzing import basic, keep_test_connection  # noqa: F401  (autouse fixture)
 from tests.payments.conftest import make_order
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
@@ -31,15 +29,6 @@ ROLES = {
     "moderator": factories.ModeratorFactory,
     "q_grader": factories.QGraderFactory,
 }
-
-
-@pytest.fixture(autouse=True)
-def keep_test_connection() -> Any:
-    for sig in (signals.request_started, signals.request_finished):
-        sig.disconnect(close_old_connections)
-    yield
-    for sig in (signals.request_started, signals.request_finished):
-        sig.connect(close_old_connections)
 
 
 def _seed(role: str) -> tuple[Any, Payment]:
@@ -56,11 +45,6 @@ def _seed(role: str) -> tuple[Any, Payment]:
         Payment.objects.filter(pk=payment.pk).update(description="fuzz payment")
         services.payment_mark_received(payment=payment, by=factories.ModeratorFactory(), amount=Decimal("3000.00"))
     return user, payment
-
-
-def basic(user: Any) -> dict[str, str]:
-    raw = f"{user.email}:{factories.PASSWORD}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))

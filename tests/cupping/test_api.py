@@ -12,6 +12,7 @@ from cupping import services
 from cupping.models import CuppingRequest, CuppingSheet, GreenGrading
 from tests import factories
 from tests.cupping.conftest import yesterday
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +218,7 @@ def test_the_signed_original_is_downloadable_by_grader_producer_and_moderator_on
     sheet = submit(q_grader, lot)
     url = f"/api/v1/cupping-sheets/{sheet.pk}/original/"
     assert api(q_grader).get(url).status_code == 404  # nothing attached yet
-    services.sheet_attach_original(sheet_id=sheet.pk, by=q_grader, data=b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n")
+    services.sheet_attach_original(sheet_id=sheet.pk, by=q_grader, data=clean_pdf())
     for user in (q_grader, producer, moderator):
         res = api(user).get(url)
         assert res.status_code == 200 and res["Content-Type"] == "application/pdf"

@@ -20,6 +20,7 @@ from cupping import services
 from cupping.models import CuppingSheet, LotScore
 from tests import factories
 from tests.cupping.conftest import yesterday
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -311,7 +312,7 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = clean_pdf()  # a real one-page PDF: the upload check parses it
 
 
 def test_an_image_original_is_sanitized_and_hashed(q_grader, lot, submit):

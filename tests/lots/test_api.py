@@ -9,6 +9,7 @@ from lots import services
 from lots.models import CustodyEvent, Lot, LotPhoto
 from tests.factories import LotFactory
 from tests.lots.conftest import jpeg_bytes
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +204,7 @@ def test_custody_events_api_uses_the_documented_fields_and_verifies(api, produce
     )
     assert response.status_code == 201, response.json()
     assert response.json().keys() >= EVENT_FIELDS
-    pdf = SimpleUploadedFile("ticket.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("ticket.pdf", clean_pdf(), content_type="application/pdf")
     response = client.post(
         f"/api/v1/lots/{draft.pk}/custody-events/",
         {

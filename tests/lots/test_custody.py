@@ -9,10 +9,11 @@ from lots import services
 from lots.custody import GENESIS
 from lots.models import CustodyDocument, CustodyEvent
 from tests.lots.conftest import jpeg_bytes
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = clean_pdf()  # a real one-page PDF: the upload check parses it
 
 
 def add(lot, by, stage="harvest", w_in="1800", w_out="1800", state_in="cherry", state_out="cherry", **kw):

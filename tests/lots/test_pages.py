@@ -10,10 +10,11 @@ from django.urls import reverse
 from lots import services
 from lots.models import Farm, Lot, LotPhoto, Plot
 from tests.lots.conftest import jpeg_bytes
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+PDF = clean_pdf()
 
 
 def lot_post(**overrides):

@@ -697,12 +697,21 @@ def photos_add(*, lot: Lot, by: Any, uploads: Sequence[PhotoUpload]) -> list[Lot
 
 @transaction.atomic
 def photo_remove(*, photo: LotPhoto, by: Any) -> None:
+    """Delete a photo and every file it has, as the locked row says, after commit.
+
+    The caller's ``photo`` may be stale: the derivatives task can have added files since it was
+    read. The file names are therefore taken from the row re-read under its lock (the task holds
+    the same lock while it writes), so nothing made meanwhile stays behind in public storage.
+    """
     lot = Lot.objects.select_for_update().get(pk=photo.lot_id)
     _require_owner(by, lot.producer_id)
-    files = [f for f in (photo.image, photo.thumb, photo.medium, photo.large) if f]
+    locked = LotPhoto.objects.select_for_update().filter(pk=photo.pk).first()
+    if locked is None:
+        return  # removed already (a second click, another tab): nothing left to do
+    files = [f for f in (locked.image, locked.thumb, locked.medium, locked.large) if f]
     names = [(f.storage, f.name) for f in files]
-    photo_id = photo.pk
-    photo.delete()
+    photo_id = locked.pk
+    locked.delete()
     audit_log(actor=by, action="lot.photo_removed", target=lot, data={"photo": photo_id})
     send_evidence_changed(sender=LotPhoto, lot_id=lot.pk, kind="photo", detail="photo removed", actor=by)
 

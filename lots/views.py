@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from typing import Any
 
@@ -10,7 +11,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -215,7 +223,7 @@ def passport(request: HttpRequest, pk: int) -> HttpResponse:
 PHOTO_SIZES = ("thumb", "medium", "large", "image")
 
 
-def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
+def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
     """Serve a sanitized photo (or its derivative), for public lots or their owner and moderators."""
     if size not in PHOTO_SIZES:
         raise Http404
@@ -224,9 +232,21 @@ def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
         raise Http404
     # Until the Celery task has made the derivative, the sanitized image stands in for it.
     field = getattr(item, size) or item.image
-    response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "public, max-age=86400" if item.lot.is_public else "private, no-store"
+    public = item.lot.is_public
+    # Every use revalidates (no-cache): a lot that goes private must stop showing its photos at
+    # once, in browsers and shared caches alike. The ETag (the stored file's random name) keeps a
+    # revalidation to a 304 without the bytes; it is checked only after the permission above.
+    etag = f'"{hashlib.sha256(field.name.encode()).hexdigest()[:32]}"'
+    if public and etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = FileResponse(field.open("rb"), content_type="image/jpeg")
+        response["X-Content-Type-Options"] = "nosniff"
+    if public:
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, no-cache"
+    else:
+        response["Cache-Control"] = "private, no-store"
     return response
 
 

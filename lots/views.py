@@ -236,9 +236,10 @@ def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
     # Every use revalidates (no-cache): a lot that goes private must stop showing its photos at
     # once, in browsers and shared caches alike. The ETag (the stored file's random name) keeps a
     # revalidation to a 304 without the bytes; it is checked only after the permission above.
-    etag = f'"{hashlib.sha256(field.name.encode()).hexdigest()[:32]}"'
+    etag = f'"{hashlib.sha256(str(field.name).encode()).hexdigest()[:32]}"'
+    response: HttpResponse | FileResponse
     if public and etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        response: HttpResponse = HttpResponseNotModified()
+        response = HttpResponseNotModified()
     else:
         response = FileResponse(field.open("rb"), content_type="image/jpeg")
         response["X-Content-Type-Options"] = "nosniff"

@@ -223,7 +223,7 @@ def passport(request: HttpRequest, pk: int) -> HttpResponse:
 PHOTO_SIZES = ("thumb", "medium", "large", "image")
 
 
-def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
+def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse | FileResponse:
     """Serve a sanitized photo (or its derivative), for public lots or their owner and moderators."""
     if size not in PHOTO_SIZES:
         raise Http404

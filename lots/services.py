@@ -433,8 +433,12 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
     if "group_members" in data:
         items = list(data["group_members"] or [])
         ids = [m.pk if isinstance(m, GroupMember) else m for m in items]
+        # Locked (lot, then member, as accounts.services takes them) so that a member cannot be
+        # removed from the group between this check and the lot naming them.
         members = list(
-            GroupMember.objects.filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+            GroupMember.objects.select_for_update()
+            .filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+            .order_by("pk")
         )
         if len(members) != len(set(ids)):
             err("group_members", _("Choose members of your own producer group."))

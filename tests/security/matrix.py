@@ -159,6 +159,7 @@ MATRIX: dict[str, Case] = {
     "api-register": POST(EVERYONE),
     "api-token": POST(EVERYONE),
     "api-me": C(SIGNED_IN),
+    "api-producer-profile": C(PRODUCERS),
     "accounts:signup": C(EVERYONE),
     "accounts:login": C(EVERYONE),
     "accounts:logout": POST(EVERYONE),

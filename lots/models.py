@@ -31,6 +31,8 @@ class Classification(models.TextChoices):
 NANO_MAX_KG = Decimal("50")
 SMALL_MAX_KG = Decimal("100")
 MICRO_MAX_KG = Decimal("1000")
+# The prev_hash of a chain's first custody event (lots.custody.GENESIS).
+CUSTODY_GENESIS = "0" * 64
 
 
 def classify(weight_kg: Decimal | None) -> str:
@@ -281,6 +283,11 @@ class Lot(models.Model):
     # Denormalised origin for the catalogue's country filter: the farm's country, or the producer
     # group's for lots without a farm. Kept by save() and lots.services (farm_update).
     origin_country = models.CharField(max_length=2, blank=True, default="", editable=False, db_index=True)
+    # The custody chain's head: how many events it has and the last one's hash, written by
+    # lots.services.custody_event_add in the transaction that appends the event. Verification holds
+    # the chain against it, so removing the last event (which leaves a consistent chain) shows.
+    custody_count = models.PositiveIntegerField(default=0, editable=False)
+    custody_head_hash = models.CharField(max_length=64, default=CUSTODY_GENESIS, editable=False)
 
     class Meta:
         ordering = ["-listed_at", "-id"]

@@ -277,5 +277,25 @@ def passport(lot: Lot) -> dict[str, Any]:
             "harvest_end": lot.harvest_end.isoformat() if lot.harvest_end else None,
             "harvest_year": lot.harvest_year,
             "group_members": [m.name for m in lot.group_members.all()],
+            "custody": custody_head(lot),
         },
+    }
+
+
+def custody_head(lot: Lot) -> dict[str, Any]:
+    """The custody chain's anchored head and whether the chain verifies against it.
+
+    Passports carry it so that an importer who kept one can later show that the chain it was
+    issued on is still whole (a chain shorter than, or diverging from, this head was tampered with).
+    """
+    from lots.custody import verify
+
+    result = verify(lot)
+    fresh = Lot.objects.filter(pk=lot.pk).values_list("custody_count", "custody_head_hash").get()
+    return {
+        "event_count": fresh[0],
+        "head_hash": fresh[1],
+        "verified": result.ok,
+        "reason": result.reason,
+        "code": result.code,
     }

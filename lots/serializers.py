@@ -325,6 +325,10 @@ class ChainResultSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     first_broken_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["ok", "sequence_gap", "link_mismatch", "content_mismatch", "truncated", "head_mismatch", "unanchored"]
+    )
+    head_hash = serializers.CharField(help_text="Hash of the last event that verified (64 zeros for none)")
 
 
 class PassportSerializer(serializers.Serializer):

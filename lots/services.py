@@ -838,9 +838,10 @@ def custody_event_add(
             corrects_id = corrects.pk if isinstance(corrects, CustodyEvent) else int(corrects)
             if not CustodyEvent.objects.filter(pk=corrects_id, lot=locked).exists():
                 raise ValidationError({"corrects": _("The corrected event must belong to this lot.")})
-        last = CustodyEvent.objects.filter(lot=locked).order_by("-seq").values("seq", "content_hash").first()
-        seq = (last["seq"] + 1) if last else 1
-        prev_hash = last["content_hash"] if last else custody.GENESIS
+        # The next event follows the anchored head, not whatever the last stored row is: had the
+        # last event been deleted, appending after the row before it would hide the deletion.
+        seq = locked.custody_count + 1
+        prev_hash = locked.custody_head_hash
         recorded_at = timezone.now().replace(microsecond=0)
         names = [(d.name.strip()[:200] or "document", sha) for d, _mime, sha in checked]
         content = custody.canonical_content(
@@ -860,24 +861,33 @@ def custody_event_add(
             recorded_at=recorded_at,
             documents=names,
         )
-        event = CustodyEvent.objects.create(
-            lot=locked,
-            seq=seq,
-            stage=stage,
-            occurred_on=occurred_on,
-            place=(place or "").strip(),
-            state_in=state_in,
-            state_out=state_out,
-            weight_in_kg=w_in,
-            weight_out_kg=w_out,
-            separated=separated,
-            notes=(notes or "").strip(),
-            corrects_id=corrects_id,
-            recorded_by=by,
-            recorded_at=recorded_at,
-            prev_hash=prev_hash,
-            content_hash=custody.chain_hash(prev_hash, content),
-        )
+        try:
+            with transaction.atomic():
+                event = CustodyEvent.objects.create(
+                    lot=locked,
+                    seq=seq,
+                    stage=stage,
+                    occurred_on=occurred_on,
+                    place=(place or "").strip(),
+                    state_in=state_in,
+                    state_out=state_out,
+                    weight_in_kg=w_in,
+                    weight_out_kg=w_out,
+                    separated=separated,
+                    notes=(notes or "").strip(),
+                    corrects_id=corrects_id,
+                    recorded_by=by,
+                    recorded_at=recorded_at,
+                    prev_hash=prev_hash,
+                    content_hash=custody.chain_hash(prev_hash, content),
+                )
+        except IntegrityError as exc:
+            # A row already holds this seq: the chain has events its anchored head does not know.
+            raise ValidationError(
+                {"lot": _("This lot's custody chain does not match its recorded head; a moderator must review it.")}
+            ) from exc
+        locked.custody_count, locked.custody_head_hash = seq, event.content_hash
+        locked.save(update_fields=["custody_count", "custody_head_hash"])
         for (upload, mime, sha), (name, _sha) in zip(checked, names, strict=True):
             doc = CustodyDocument(event=event, name=name, content_type=mime, size=len(upload.data), sha256=sha)
             doc.file.save("document", ContentFile(upload.data), save=False)

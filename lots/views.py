@@ -175,7 +175,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     private = selectors.can_see_private(request.user, lot)
     events = selectors.custody_events(lot)
-    chain = selectors_verify(events)
+    chain = selectors_verify(lot, events)
     plots = [{"plot": p, "centre": geometry_centre(p.geometry)} for p in lot.plots.all()]
     country, region = selectors.origin_of(lot)
     context = {
@@ -195,10 +195,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "lots/detail.html", context)
 
 
-def selectors_verify(events: list[Any]) -> Any:
-    from lots.custody import verify_events
+def selectors_verify(lot: Lot, events: list[Any]) -> Any:
+    from lots.custody import anchors_for, verify_events
 
-    return verify_events(events)
+    return verify_events(events, anchors_for(lot.pk))
 
 
 def passport(request: HttpRequest, pk: int) -> HttpResponse:

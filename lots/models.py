@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
 from core.money import Currency, Incoterm, PriceUnit
+from lots.geo import AreaCheck, DecimalJSONDecoder, DecimalJSONEncoder, area_check
 
 
 def private_storage() -> Any:
@@ -112,7 +113,14 @@ class Plot(models.Model):
         _("area (ha)"), max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
     varieties = models.ManyToManyField(Variety, blank=True, related_name="plots", verbose_name=_("varieties planted"))
-    geometry = models.JSONField(_("geolocation (GeoJSON geometry)"), null=True, blank=True)
+    # Coordinates stay Decimals in and out (lots.geo): "1.900000" keeps its six decimal places.
+    geometry = models.JSONField(
+        _("geolocation (GeoJSON geometry)"),
+        null=True,
+        blank=True,
+        encoder=DecimalJSONEncoder,
+        decoder=DecimalJSONDecoder,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -126,6 +134,16 @@ class Plot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.farm.name} / {self.name}"
+
+    @property
+    def area_check(self) -> AreaCheck:
+        """The polygon's geodesic area against the declared one (DOMAIN.md §11, ±20 % by default)."""
+        return area_check(self.geometry, self.area_ha)
+
+    @property
+    def usable_area_ha(self) -> Decimal | None:
+        """The declared area if the yield check may use it: None when the boundary contradicts it."""
+        return self.area_check.usable_ha
 
 
 class Process(models.TextChoices):

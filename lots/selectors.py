@@ -231,14 +231,12 @@ def origin_of(lot: Lot) -> tuple[str, str]:
 
 def passport(lot: Lot) -> dict[str, Any]:
     """The EUDR passport: a GeoJSON FeatureCollection of the lot's plots (WGS 84, [lon, lat])."""
-    from lots.geo import geometry_area_ha
-
     country, region = origin_of(lot)
     profile = getattr(lot.producer, "producer_profile", None)
     producer_name = profile.organisation if profile else str(lot.producer)
     features = []
     for plot in lot.plots.all():
-        computed = geometry_area_ha(plot.geometry)
+        check = plot.area_check
         features.append(
             {
                 "type": "Feature",
@@ -248,8 +246,10 @@ def passport(lot: Lot) -> dict[str, Any]:
                     "ProducerName": producer_name,
                     "ProducerCountry": plot.farm.country,
                     "ProductionPlace": f"{plot.farm.name} / {plot.name}",
-                    "Area": float(plot.area_ha),
-                    "area_from_geometry_ha": round(computed, 3) if computed is not None else None,
+                    "Area": plot.area_ha,
+                    "area_from_geometry_ha": check.computed_ha,
+                    "area_agrees": check.agrees,
+                    "area_note": check.message,
                     "region": plot.region or plot.farm.region,
                     "altitude_masl": plot.altitude_masl or plot.farm.altitude_masl,
                     "lot_code": lot.code,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Currency, Incoterm, PriceUnit
+from lots.geo import DecimalJSONEncoder
 from lots.models import (
     Additives,
     CoffeeState,
@@ -41,7 +43,22 @@ class PlotSerializer(serializers.ModelSerializer):
     variety_names = serializers.ListField(
         child=serializers.CharField(max_length=100), write_only=True, required=False, max_length=30
     )
-    geometry = serializers.JSONField(help_text="GeoJSON Point (≤ 4 ha), Polygon or MultiPolygon; [lon, lat]")
+    geometry = serializers.JSONField(
+        encoder=DecimalJSONEncoder,
+        help_text=(
+            "GeoJSON Point (≤ 4 ha), Polygon or MultiPolygon, [lon, lat], WGS 84, each coordinate with at "
+            "least six decimal places (numbers are read and written back exactly, e.g. 1.900000). A GeoJSON "
+            "text is accepted too. The plot must lie in the coffee belt and in the farm's country."
+        ),
+    )
+    geometry_area_ha = serializers.SerializerMethodField(help_text="Geodesic area of the polygon (null for a point)")
+    area_agrees = serializers.SerializerMethodField(
+        help_text="Whether the polygon's area is within the tolerance of the declared area (null for a point)"
+    )
+    area_used_for_yield = serializers.SerializerMethodField(
+        help_text="False when the polygon contradicts the declared area, which the yield check then ignores"
+    )
+    area_message = serializers.SerializerMethodField()
 
     class Meta:
         model = Plot
@@ -55,9 +72,28 @@ class PlotSerializer(serializers.ModelSerializer):
             "geometry",
             "varieties",
             "variety_names",
+            "geometry_area_ha",
+            "area_agrees",
+            "area_used_for_yield",
+            "area_message",
             "created_at",
         ]
         read_only_fields = ["id", "created_at", "varieties"]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True))
+    def get_geometry_area_ha(self, plot: Plot) -> str | None:
+        computed = plot.area_check.computed_ha
+        return None if computed is None else str(computed)
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_area_agrees(self, plot: Plot) -> bool | None:
+        return plot.area_check.agrees
+
+    def get_area_used_for_yield(self, plot: Plot) -> bool:
+        return plot.usable_area_ha is not None
+
+    def get_area_message(self, plot: Plot) -> str:
+        return plot.area_check.message
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -124,6 +124,16 @@ def farm_update(*, farm: Farm, by: Any, data: dict[str, Any]) -> Farm:
     if Farm.objects.filter(producer_id=farm.producer_id, name__iexact=farm.name).exclude(pk=farm.pk).exists():
         raise ValidationError({"name": _("You already have a farm with this name.")})
     _full_clean(farm, exclude=["producer"])
+    if farm.country != before["country"]:
+        # Every plot must lie in the farm's declared country (EUDR): a new country is checked
+        # against the plots already drawn.
+        for plot in farm.plots.order_by("name"):
+            try:
+                geo.validate_geometry(plot.geometry, plot.area_ha, farm.country)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"country": _("Plot %(plot)s: %(why)s") % {"plot": plot.name, "why": " ".join(exc.messages)}}
+                ) from exc
     farm.save(update_fields=list(FARM_FIELDS))
     changed = {n: str(getattr(farm, n)) for n in FARM_FIELDS if before[n] != getattr(farm, n)}
     audit_log(actor=by, action="farm.updated", target=farm, data=changed)
@@ -150,16 +160,17 @@ def _plot_apply(plot: Plot, data: dict[str, Any]) -> list[Variety] | None:
         raise ValidationError({"area_ha": _("Give the plot's area in hectares.")})
     if plot.area_ha <= 0:
         raise ValidationError({"area_ha": _("The area must be more than zero.")})
+    country = plot.farm.country if plot.farm_id else None
     if "geometry" in data or plot.geometry is None:
         try:
             raw = geo.parse_geometry(data.get("geometry", plot.geometry))
-            plot.geometry = geo.validate_geometry(raw, plot.area_ha)
+            plot.geometry = geo.validate_geometry(raw, plot.area_ha, country)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
     else:
         # The area may have changed: a point that was fine for 3 ha is not for 10 ha.
         try:
-            geo.validate_geometry(plot.geometry, plot.area_ha)
+            geo.validate_geometry(plot.geometry, plot.area_ha, country)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
     if "varieties" not in data:
@@ -567,9 +578,12 @@ def _listing_problems(lot: Lot) -> list[str]:
         problems.append(_("Add the plot(s) the coffee comes from, or the named producers of your group."))
     for plot in plots:
         try:
-            geo.validate_geometry(plot.geometry, plot.area_ha)
-        except ValidationError:
-            problems.append(_("Plot %(name)s has no valid geolocation.") % {"name": plot.name})
+            geo.validate_geometry(plot.geometry, plot.area_ha, plot.farm.country)
+        except ValidationError as exc:
+            problems.append(
+                _("Plot %(name)s has no valid geolocation: %(why)s")
+                % {"name": plot.name, "why": " ".join(exc.messages)}
+            )
     if not lot.additives:
         problems.append(_("Disclose whether anything was added during fermentation."))
     return problems

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +20,7 @@ from core.decorators import role_required
 from core.errors import Conflict
 from core.money import KG_PER_LB, quantize_price
 from core.registry import lot_sections_for
-from lots import conf, selectors, services
+from lots import conf, geo, selectors, services
 from lots.forms import (
     CatalogueFilterForm,
     CustodyEventForm,
@@ -205,9 +204,7 @@ def passport(request: HttpRequest, pk: int) -> HttpResponse:
     lot = selectors.lot_detail(request.user, pk)
     if lot is None:
         raise Http404
-    response = HttpResponse(
-        json.dumps(selectors.passport(lot), ensure_ascii=False, indent=1), content_type="application/geo+json"
-    )
+    response = HttpResponse(geo.dumps(selectors.passport(lot), indent=1), content_type="application/geo+json")
     response["Content-Disposition"] = f'attachment; filename="passport-lot-{lot.pk}.geojson"'
     return response
 
@@ -281,7 +278,7 @@ def plot_form(request: HttpRequest, farm_pk: int | None = None, pk: int | None =
     initial: dict[str, Any] = {}
     if plot:
         initial = {f: getattr(plot, f) for f in ("name", "region", "altitude_masl", "area_ha")}
-        initial["geometry"] = json.dumps(plot.geometry) if plot.geometry else ""
+        initial["geometry"] = geo.dumps(plot.geometry) if plot.geometry else ""
         initial["varieties"] = ", ".join(v.name for v in plot.varieties.all())
     form = PlotForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

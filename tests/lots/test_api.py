@@ -124,7 +124,7 @@ def test_producer_creates_farm_plot_and_lot_then_lists_it(api, producer):
             "name": "Hill",
             "area_ha": "1.2",
             "variety_names": ["heirloom"],
-            "geometry": {"type": "Point", "coordinates": [38.6, 5.9]},
+            "geometry": {"type": "Point", "coordinates": [38.612345, 5.912345]},
         },
     )
     assert plot.status_code == 201, plot.json()

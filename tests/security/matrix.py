@@ -370,7 +370,7 @@ def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
-POINT = {"type": "Point", "coordinates": [-75.91, 1.85]}
+POINT = {"type": "Point", "coordinates": [-75.912345, 1.852345]}
 
 
 def _lot_body(key: str) -> Callable[[W], dict[str, Any]]:

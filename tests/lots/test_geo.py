@@ -159,7 +159,7 @@ def test_a_multipolygon_is_accepted():
 def test_an_open_ring_is_refused():
     with pytest.raises(ValidationError) as exc:
         validate_geometry(
-            {"type": "Polygon", "coordinates": [SQUARE[:-1] + [[D("-75.900000"), D("1.900000")]]]}, D("11")
+            {"type": "Polygon", "coordinates": [[*SQUARE[:-1], [D("-75.900000"), D("1.900000")]]]}, D("11")
         )
     assert "not closed" in message(exc)
 
@@ -241,8 +241,8 @@ def farm(producer):
 def test_the_api_keeps_trailing_zeros_from_the_request_body_to_the_response(api, producer, farm):
     client = api(producer)
     body = (
-        '{"farm": %d, "name": "Loma", "area_ha": "2.5", '
-        '"geometry": {"type": "Point", "coordinates": [-75.91234567, 1.900000]}}' % farm.pk
+        f'{{"farm": {farm.pk}, "name": "Loma", "area_ha": "2.5", '
+        '"geometry": {"type": "Point", "coordinates": [-75.91234567, 1.900000]}}'
     )
     response = raw_post(client, "/api/v1/plots/", body)
     assert response.status_code == 201, response.content

@@ -41,6 +41,7 @@ from lots.serializers import (
     PhotoUploadSerializer,
     PlotSerializer,
     TransitionSerializer,
+    VarietyMatchSerializer,
 )
 
 
@@ -361,3 +362,33 @@ class LotCustodyEventsView(generics.ListCreateAPIView):
         event = services.custody_event_add(lot=lot, by=request.user, documents=docs, **values)
         event = CustodyEvent.objects.prefetch_related("documents").get(pk=event.pk)
         return Response(CustodyEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class VarietyMatchView(generics.GenericAPIView):
+    """``GET /api/v1/varieties/match/?name=pink borbon``: what the name would be stored as."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    serializer_class = VarietyMatchSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, description="A variety as typed")],
+        responses={200: VarietyMatchSerializer},
+        summary="Match a typed variety name to the canonical list",
+    )
+    def get(self, request: Request) -> Response:
+        name = request.query_params.get("name", "")
+        if not name.strip() or len(name) > 100:
+            raise exceptions.ValidationError({"name": ["Give a variety name of at most 100 characters."]})
+        match = services.variety_match(name)
+        return Response(
+            {
+                "name": match.text,
+                "variety": match.variety.name if match.variety else None,
+                "suggestion": match.suggestion.name if match.suggestion else None,
+                "needs_confirmation": match.suggestion is not None,
+                "score": match.score,
+                "family": match.family,
+                "members": list(match.members),
+                "message": match.message,
+            }
+        )

@@ -48,3 +48,8 @@ def border_tolerance_m() -> float:
 def area_tolerance() -> Decimal:
     """How far (a fraction) a polygon's geodesic area may differ from the declared area (±20 %)."""
     return Decimal(str(get("LOTS_AREA_TOLERANCE", "0.20")))
+
+
+def variety_fuzzy_min() -> float:
+    """The rapidfuzz WRatio score (0–100) from which a spelling is offered as a close match."""
+    return float(get("LOTS_VARIETY_FUZZY_MIN", 86))  # type: ignore[arg-type]

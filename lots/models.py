@@ -75,6 +75,9 @@ class Variety(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     is_landrace = models.BooleanField(default=False)
+    # A group the variety belongs to, e.g. "F1 hybrid" (DOMAIN.md §8): typing the family's name
+    # alone asks which member is meant.
+    family = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
@@ -98,6 +101,33 @@ class VarietyAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alias} → {self.variety}"
+
+
+class UnlistedVariety(models.Model):
+    """A variety name producers kept although it matches no canonical variety.
+
+    Moderators map it to a canonical variety in the admin (lots.services.unlisted_variety_map):
+    that adds the spelling as an alias and gives every lot declared with it the variety.
+    """
+
+    key = models.CharField(max_length=100, unique=True)  # lots.varieties.normalise of the name
+    name = models.CharField(_("name as written"), max_length=100)
+    variety = models.ForeignKey(
+        Variety, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("maps to")
+    )
+    mapped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mapped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["variety", "key"]
+        verbose_name = _("unlisted variety name")
+        verbose_name_plural = _("unlisted variety names")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Plot(models.Model):
@@ -218,6 +248,17 @@ class VerifiedBadge(models.TextChoices):
     NANO = "nano", _("Verified nano-lot")
 
 
+class VarietyStatus(models.TextChoices):
+    """How a lot's declared variety relates to the canonical list."""
+
+    NONE = "", _("No variety given")
+    MATCHED = "matched", _("Recognised")
+    SUGGESTED = "suggested", _("A close match awaits the producer's confirmation")
+    CONFIRMED = "confirmed", _("Close match confirmed by the producer")
+    UNMAPPED = "unmapped", _("Not in the list (kept as written)")
+    MAPPED = "mapped", _("Mapped by a moderator")
+
+
 class Lot(models.Model):
     producer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lots")
     farm = models.ForeignKey(Farm, null=True, blank=True, on_delete=models.PROTECT, related_name="lots")
@@ -229,6 +270,13 @@ class Lot(models.Model):
     code = models.CharField(_("lot code"), max_length=60)
     variety = models.ForeignKey(Variety, null=True, blank=True, on_delete=models.PROTECT, related_name="lots")
     variety_as_declared = models.CharField(_("variety as written"), max_length=100, blank=True)
+    variety_status = models.CharField(
+        max_length=10, choices=VarietyStatus.choices, blank=True, default="", editable=False, db_index=True
+    )
+    # The close match offered for a spelling that is not in the list, until the producer answers.
+    variety_suggestion = models.ForeignKey(
+        Variety, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     process = models.CharField(_("process"), max_length=20, choices=Process.choices)
     honey_colour = models.CharField(_("honey colour"), max_length=10, choices=HoneyColour.choices, blank=True)
     process_modifiers = models.JSONField(_("process modifiers"), default=list, blank=True)

@@ -63,7 +63,7 @@ def _per_kg(value: Decimal, unit: str) -> Decimal:
 
 def lot_list_queryset(*, for_api: bool = False) -> QuerySet[Lot]:
     """The row shape every list (page, API, CSV) uses: a fixed number of queries per page."""
-    qs = Lot.objects.select_related("farm", "variety", "producer", "producer__producer_profile")
+    qs = Lot.objects.select_related("farm", "variety", "variety_suggestion", "producer", "producer__producer_profile")
     if for_api:
         return qs.prefetch_related(
             Prefetch("tags", queryset=LotTag.objects.order_by("tag")),
@@ -168,7 +168,7 @@ def can_see_private(user: Any, lot: Lot) -> bool:
 def lot_detail(user: Any, pk: int) -> Lot | None:
     return (
         visible_lots(user)
-        .select_related("farm", "variety", "producer", "producer__producer_profile")
+        .select_related("farm", "variety", "variety_suggestion", "producer", "producer__producer_profile")
         .prefetch_related(
             Prefetch("plots", queryset=Plot.objects.select_related("farm").prefetch_related("varieties")),
             "group_members",

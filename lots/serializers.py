@@ -121,6 +121,9 @@ class LotSerializer(serializers.ModelSerializer):
     farm_name = serializers.SerializerMethodField()
     plots: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     group_members = serializers.SerializerMethodField()
+    variety_suggestion = serializers.SerializerMethodField()
+    variety_needs_confirmation = serializers.SerializerMethodField()
+    variety_note = serializers.SerializerMethodField()
 
     class Meta:
         model = Lot
@@ -146,6 +149,10 @@ class LotSerializer(serializers.ModelSerializer):
             "verified",
             "variety",
             "variety_as_declared",
+            "variety_status",
+            "variety_suggestion",
+            "variety_needs_confirmation",
+            "variety_note",
             "process",
             "honey_colour",
             "process_modifiers",
@@ -186,6 +193,19 @@ class LotSerializer(serializers.ModelSerializer):
         """The canonical variety name, or null when the declared spelling is unknown."""
         return lot.variety.name if lot.variety_id and lot.variety else None
 
+    def get_variety_suggestion(self, lot: Lot) -> str | None:
+        """The close match offered for an unlisted spelling (confirm with ``variety_match``)."""
+        return lot.variety_suggestion.name if lot.variety_suggestion_id and lot.variety_suggestion else None
+
+    def get_variety_needs_confirmation(self, lot: Lot) -> bool:
+        return lot.variety_status == "suggested"
+
+    def get_variety_note(self, lot: Lot) -> str:
+        """For the producer: "Did you mean Pink Bourbon?", or why the name is kept as written."""
+        from lots.services import variety_note
+
+        return variety_note(lot)
+
     def get_country(self, lot: Lot) -> str:
         from lots.selectors import origin_of
 
@@ -216,7 +236,17 @@ class LotWriteSerializer(serializers.Serializer):
     farm = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     plots = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=50)
     group_members = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=200)
-    variety = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="Any spelling")
+    variety = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Any spelling. A close match is offered as variety_suggestion until confirmed with variety_match",
+    )
+    variety_match = serializers.ChoiceField(
+        choices=["accept", "keep"],
+        required=False,
+        help_text="Answer to variety_suggestion: accept the suggested variety, or keep the name as written",
+    )
     process = _choice(Process.choices)
     honey_colour = _choice(HoneyColour.choices, required=False, blank=True)
     process_modifiers = serializers.ListField(child=_choice(ProcessModifier.choices), required=False, max_length=10)
@@ -373,3 +403,16 @@ class PassportSerializer(serializers.Serializer):
     type = serializers.CharField()
     features = serializers.ListField(child=serializers.DictField())
     lot = serializers.DictField()
+
+
+class VarietyMatchSerializer(serializers.Serializer):
+    """What a typed variety name matches: the variety, a close match to confirm, or a family."""
+
+    name = serializers.CharField()
+    variety = serializers.CharField(allow_null=True)
+    suggestion = serializers.CharField(allow_null=True)
+    needs_confirmation = serializers.BooleanField()
+    score = serializers.FloatField(allow_null=True)
+    family = serializers.CharField(allow_blank=True)
+    members = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField(allow_blank=True)

@@ -186,7 +186,9 @@ def varieties_resolve(items: Iterable[Any]) -> list[Variety]:
             continue
         variety = variety_normalise(str(item))
         if variety is None:
-            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]}})
+            match = variety_match(str(item))
+            hint = f" {match.message}" if match.suggestion is not None or match.family else ""
+            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]} + hint})
         out.append(variety)
     return out
 
@@ -227,6 +229,163 @@ def plot_update(*, plot: Plot, by: Any, data: dict[str, Any]) -> Plot:
 
 
 # --- varieties ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarietyMatch:
+    """What a typed variety name means (DOMAIN.md §8).
+
+    ``variety``: the canonical variety for an exact spelling or alias. ``suggestion``: a close match
+    (rapidfuzz) the producer must confirm. ``family``: the name is a family (F1 hybrid, Landrace),
+    whose ``members`` the producer chooses from.
+    """
+
+    text: str
+    variety: Variety | None = None
+    suggestion: Variety | None = None
+    score: float | None = None
+    family: str = ""
+    members: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        if self.suggestion is not None:
+            return _("Did you mean %(name)s?") % {"name": self.suggestion.name}
+        if self.family:
+            return _("%(family)s is a family of varieties (%(members)s…): name the variety if you know it.") % {
+                "family": self.family,
+                "members": ", ".join(self.members[:4]),
+            }
+        if self.text and self.variety is None:
+            return _("%(name)s is not in our list of varieties; it is kept as written.") % {"name": self.text}
+        return ""
+
+
+def variety_match(text: str) -> VarietyMatch:
+    """Match a typed name: alias first, then family names, then a fuzzy match over every alias."""
+    from rapidfuzz import fuzz, process
+
+    from lots.varieties import family_of, normalise
+
+    text = (text or "").strip()[:100]
+    if not text:
+        return VarietyMatch(text)
+    exact = variety_normalise(text)
+    if exact is not None:
+        return VarietyMatch(text, variety=exact)
+    family = family_of(text)
+    if family:
+        members = Variety.objects.filter(family=family).order_by("name").values_list("name", flat=True)
+        return VarietyMatch(text, family=family, members=tuple(members))
+    aliases = dict(VarietyAlias.objects.values_list("alias", "variety_id"))
+    found = process.extractOne(
+        normalise(text), list(aliases), scorer=fuzz.WRatio, score_cutoff=conf.variety_fuzzy_min()
+    )
+    if found is None:
+        return VarietyMatch(text)
+    alias, score, _index = found
+    return VarietyMatch(text, suggestion=Variety.objects.get(pk=aliases[alias]), score=round(float(score), 1))
+
+
+def variety_note(lot: Lot) -> str:
+    """What the producer is told about the lot's variety, without a query (lists show it per lot)."""
+    from lots.models import VarietyStatus
+    from lots.varieties import family_of
+
+    if lot.variety_status == VarietyStatus.SUGGESTED and lot.variety_suggestion is not None:
+        return _("Did you mean %(name)s?") % {"name": lot.variety_suggestion.name}
+    if lot.variety_status != VarietyStatus.UNMAPPED:
+        return ""
+    family = family_of(lot.variety_as_declared)
+    if family:
+        return _("%(family)s is a family of varieties: name the variety if you know it.") % {"family": family}
+    return _("%(name)s is not in our list of varieties; it is kept as written.") % {"name": lot.variety_as_declared}
+
+
+def _unlisted_note(name: str) -> None:
+    from lots.models import UnlistedVariety
+    from lots.varieties import normalise
+
+    key = normalise(name)[:100]
+    if key:
+        UnlistedVariety.objects.get_or_create(key=key, defaults={"name": name[:100]})
+
+
+def _apply_variety(lot: Lot, text: str | None, answer: str) -> None:
+    """Set the lot's variety from the typed ``text`` and the producer's ``answer`` to a close match.
+
+    ``text`` None means the name was not sent. ``answer`` is "" (none yet), "accept" (use the
+    suggested variety) or "keep" (keep the name as written, unmapped, for moderators to map).
+    """
+    from lots.models import VarietyStatus
+
+    settled = (VarietyStatus.CONFIRMED, VarietyStatus.MAPPED, VarietyStatus.UNMAPPED)
+    if text and text == lot.variety_as_declared and lot.variety_status in settled and not answer:
+        # The same name sent again (every form post does): keep the producer's or moderator's
+        # answer, unless the name has meanwhile become a known alias.
+        exact = variety_normalise(text)
+        if exact is not None and lot.variety_status == VarietyStatus.UNMAPPED:
+            lot.variety, lot.variety_status = exact, VarietyStatus.MATCHED
+        return
+    if text:
+        match = variety_match(text)
+        lot.variety_as_declared = text[:100]
+        lot.variety = match.variety
+        lot.variety_suggestion = match.suggestion
+        if match.variety is not None:
+            lot.variety_status = VarietyStatus.MATCHED
+        elif match.suggestion is not None:
+            lot.variety_status = VarietyStatus.SUGGESTED
+        else:
+            lot.variety_status = VarietyStatus.UNMAPPED
+            _unlisted_note(text)
+    elif text == "":
+        lot.variety, lot.variety_suggestion, lot.variety_status, lot.variety_as_declared = None, None, "", ""
+    if not answer:
+        return
+    if lot.variety_status != VarietyStatus.SUGGESTED or lot.variety_suggestion is None:
+        raise ValidationError({"variety_match": _("There is no suggested variety to confirm for this lot.")})
+    if answer == "accept":
+        lot.variety, lot.variety_status = lot.variety_suggestion, VarietyStatus.CONFIRMED
+    else:
+        lot.variety, lot.variety_status = None, VarietyStatus.UNMAPPED
+        _unlisted_note(lot.variety_as_declared)
+    lot.variety_suggestion = None
+
+
+@transaction.atomic
+def unlisted_variety_map(*, unlisted: Any, variety: Variety, by: Any) -> int:
+    """A moderator maps a kept name to a canonical variety; returns how many lots now carry it.
+
+    The name becomes an alias (future lots typed that way match at once) and every lot declared
+    with it, still unmapped, gets the variety: the catalogue's variety filter finds them.
+    """
+    from lots.models import UnlistedVariety, VarietyStatus
+    from lots.varieties import normalise
+
+    if not _is_moderator(by) and not getattr(by, "is_superuser", False):
+        raise PermissionDenied(_("Only moderators map variety names."))
+    item = UnlistedVariety.objects.select_for_update().get(pk=unlisted.pk)
+    existing = VarietyAlias.objects.filter(alias=item.key).first()
+    if existing is not None and existing.variety_id != variety.pk:
+        raise ValidationError({"variety": _("This name is already an alias of %(name)s.") % {"name": existing.variety}})
+    VarietyAlias.objects.get_or_create(alias=item.key, defaults={"variety": variety})
+    item.variety, item.mapped_by, item.mapped_at = variety, by, timezone.now()
+    item.save(update_fields=["variety", "mapped_by", "mapped_at"])
+    candidates = Lot.objects.filter(
+        variety__isnull=True, variety_status__in=[VarietyStatus.UNMAPPED, VarietyStatus.SUGGESTED]
+    ).exclude(variety_as_declared="")
+    lot_ids = [pk for pk, name in candidates.values_list("pk", "variety_as_declared") if normalise(name) == item.key]
+    updated = Lot.objects.filter(pk__in=lot_ids, variety__isnull=True).update(
+        variety=variety, variety_status=VarietyStatus.MAPPED, variety_suggestion=None
+    )
+    audit_log(
+        actor=by,
+        action="variety.mapped",
+        target=item,
+        data={"name": item.name, "variety": variety.name, "lots": lot_ids},
+    )
+    return updated
 
 
 def variety_normalise(text: str) -> Variety | None:
@@ -307,7 +466,7 @@ TEXT_FIELDS = (
     "story",
     "incoterm_place",
 )
-LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "farm", "plots", "group_members")
+LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "variety_match", "farm", "plots", "group_members")
 
 
 def price_usd_per_kg(
@@ -454,14 +613,22 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
         if len(members) != len(set(ids)):
             err("group_members", _("Choose members of your own producer group."))
         rel.group_members = members
-    if "variety" in data:
-        text = "" if data["variety"] is None else str(data["variety"]).strip()
-        if isinstance(data["variety"], Variety):
-            text = data["variety"].name
-        lot.variety = variety_normalise(text) if text else None
-        # The producer's own spelling is kept, known or not: it is what they declared.
-        lot.variety_as_declared = text[:100]
-        rel.variety_text = text
+    answer = str(data.get("variety_match") or "")
+    if answer not in ("", "accept", "keep"):
+        err("variety_match", _("Answer accept or keep."))
+    elif "variety" in data or answer:
+        text: str | None = None
+        if "variety" in data:
+            text = "" if data["variety"] is None else str(data["variety"]).strip()
+            if isinstance(data["variety"], Variety):
+                text = data["variety"].name
+            rel.variety_text = text
+        try:
+            # The producer's own spelling is kept, known or not: it is what they declared.
+            _apply_variety(lot, text, answer)
+        except ValidationError as exc:
+            for message in exc.message_dict.get("variety_match", exc.messages):
+                err("variety_match", message)
     for required in ("name", "code", "process", "additives", "harvest_year", "weight_kg", "price"):
         if getattr(lot, required) in (None, "") and required not in errors:
             err(required, _("This field is required."))

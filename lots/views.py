@@ -188,6 +188,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "region": region,
         "photos": list(lot.photos.all()),
         "sections": lot_sections_for(request, lot),
+        "variety_note": services.variety_note(lot),
         "price_per_lb": quantize_price(lot.price * KG_PER_LB) if lot.price_unit == "kg" else None,
         "price_per_kg": quantize_price(lot.price / KG_PER_LB) if lot.price_unit == "lb" else None,
     }
@@ -361,6 +362,29 @@ def lot_transition(request: HttpRequest, pk: int) -> HttpResponse:
             LotStatus.WITHDRAWN: _("The lot was withdrawn."),
         }
         messages.success(request, labels.get(form.cleaned_data["to"], _("Status changed.")))
+    return redirect("lots:detail", pk=lot.pk)
+
+
+@require_POST
+@producer_required
+def variety_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The producer answers "Did you mean Pink Bourbon?": accept the match or keep their name."""
+    lot = _own_lot(request, pk)
+    answer = request.POST.get("answer", "")
+    version = request.POST.get("version", "")
+    try:
+        services.lot_update(
+            lot=lot,
+            by=request.user,
+            data={"variety_match": answer},
+            expected_version=int(version) if version.isascii() and version.isdigit() else None,
+        )
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, _("Variety saved."))
     return redirect("lots:detail", pk=lot.pk)
 
 

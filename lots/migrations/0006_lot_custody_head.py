@@ -17,21 +17,24 @@ def anchor_existing_chains(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lots', '0005_lot_status_origin_index'),
+        ("lots", "0005_lot_status_origin_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lot',
-            name='custody_count',
+            model_name="lot",
+            name="custody_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='lot',
-            name='custody_head_hash',
-            field=models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', editable=False, max_length=64),
+            model_name="lot",
+            name="custody_head_hash",
+            field=models.CharField(
+                default="0000000000000000000000000000000000000000000000000000000000000000",
+                editable=False,
+                max_length=64,
+            ),
         ),
         migrations.RunPython(anchor_existing_chains, migrations.RunPython.noop),
     ]

@@ -184,6 +184,7 @@ MATRIX: dict[str, Case] = {
     "farm-detail": C(OWNER_MOD, pk("farm")),
     "plot-list": C(PRODUCERS_MOD, secret=lambda w: w["plot"].name, sees=OWNER_MOD),
     "plot-detail": C(OWNER_MOD, pk("plot")),
+    "variety-match": C(EVERYONE),
     # --- lots pages ---------------------------------------------------------------------------
     "lots:catalogue": C(EVERYONE, secret=DRAFT_CODE),
     "lots:catalogue_csv": C(EVERYONE, secret=DRAFT_CODE),
@@ -196,6 +197,7 @@ MATRIX: dict[str, Case] = {
     "lots:detail": C(OWNER_MOD, pk("draft")),
     "lots:edit": C(OWNER, pk("draft")),
     "lots:transition": POST(OWNER, pk("draft")),
+    "lots:variety_answer": POST(OWNER, pk("draft")),
     "lots:photos": C(OWNER, pk("lot")),
     "lots:custody_add": C(OWNER, pk("lot")),
     "lots:passport": C(OWNER_MOD, pk("draft")),

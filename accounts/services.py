@@ -21,6 +21,7 @@ from accounts.models import (
     User,
 )
 from core.services import audit_log
+from core.signals import send_evidence_changed
 
 
 @transaction.atomic
@@ -78,11 +79,7 @@ def profile_upsert(*, user: User, data: dict[str, Any]) -> Any:
         )
         members = data.get("members")
         if members is not None:
-            names = [str(m).strip() for m in members if str(m).strip()]
-            if len(set(names)) != len(names):
-                raise ValidationError({"members": _("Each group member must have a different name.")})
-            profile.members.all().delete()
-            GroupMember.objects.bulk_create([GroupMember(profile=profile, name=n[:200]) for n in names])
+            _members_sync(profile=profile, items=list(members), by=user)
         return profile
     if user.role == Role.ROASTER:
         roaster, _created = RoasterProfile.objects.update_or_create(
@@ -156,3 +153,116 @@ def profile_for(user: Any) -> Any:
 
 
 __all__ = ["SELF_SERVICE_ROLES", "profile_for", "profile_upsert", "qgrader_licence_verify", "user_register"]
+
+
+def _member_item(item: Any) -> tuple[int | None, str, str | None]:
+    """(id, name, farm name or None to keep it) from a dict or a plain name."""
+    if not isinstance(item, dict):
+        return None, str(item).strip()[:200], None
+    raw_id = item.get("id")
+    if raw_id in (None, ""):
+        member_id = None
+    elif isinstance(raw_id, int) and not isinstance(raw_id, bool):
+        member_id = raw_id
+    elif isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit():
+        member_id = int(raw_id)
+    else:
+        raise ValidationError({"members": _("Unknown group member.")})
+    farm = item.get("farm_name")
+    return member_id, str(item.get("name") or "").strip()[:200], None if farm is None else str(farm).strip()[:200]
+
+
+def _members_sync(*, profile: ProducerProfile, items: list[Any], by: User) -> None:
+    """Bring the group's named members in line with ``items``, keeping every member's identity.
+
+    An item is ``{"id": ..., "name": ..., "farm_name": ...}`` (an existing member, updated in place),
+    ``{"name": ...}`` or a plain name (a new member, or the existing member of exactly that name).
+    Members left out are removed, unless a lot names them: lots point at members by id, so deleting
+    and re-creating them (as this once did) emptied every lot's list of named producers while an
+    approved claim kept its badge. Renaming a member that lots name is an origin evidence change.
+    """
+    wanted = [w for w in (_member_item(i) for i in items) if w[1]]
+    folded = [name.casefold() for _id, name, _farm in wanted]
+    if len(set(folded)) != len(folded):
+        raise ValidationError({"members": _("Each group member must have a different name.")})
+    ids = [member_id for member_id, _name, _farm in wanted if member_id is not None]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"members": _("Each group member can appear only once.")})
+
+    from lots.models import Lot
+
+    # Lock order lot -> member, as lots.services takes them when it names members on a lot: first
+    # the lots that name a member of this group, then the members.
+    list(Lot.objects.select_for_update().filter(group_members__profile=profile).order_by("pk").values_list("pk"))
+    current = {m.pk: m for m in GroupMember.objects.select_for_update().filter(profile=profile).order_by("pk")}
+    if any(member_id not in current for member_id in ids):
+        raise ValidationError({"members": _("Unknown group member.")})
+    by_name = {m.name.casefold(): m for m in current.values()}
+    kept: set[int] = set(ids)
+    plan: list[tuple[GroupMember | None, str, str | None]] = []
+    for member_id, name, farm in wanted:
+        member = current[member_id] if member_id is not None else None
+        if member is None:
+            same = by_name.get(name.casefold())
+            if same is not None and same.pk not in kept:
+                member = same
+                kept.add(same.pk)
+        plan.append((member, name, farm))
+    through = Lot.group_members.through
+    named_on: dict[int, list[tuple[int, str]]] = {}
+    for member_id, lot_id, code in through.objects.filter(groupmember__profile=profile).values_list(
+        "groupmember_id", "lot_id", "lot__code"
+    ):
+        named_on.setdefault(member_id, []).append((lot_id, code))
+    removed = [m for pk, m in current.items() if pk not in kept]
+    blocked = [m for m in removed if m.pk in named_on]
+    if blocked:
+        raise ValidationError(
+            {
+                "members": [
+                    _("%(name)s is named on lot(s) %(lots)s: take them off those lots before removing them.")
+                    % {"name": m.name, "lots": ", ".join(sorted(code for _lot, code in named_on[m.pk]))}
+                    for m in blocked
+                ]
+            }
+        )
+    GroupMember.objects.filter(pk__in=[m.pk for m in removed]).delete()
+    changing = [
+        (m, name, farm)
+        for m, name, farm in plan
+        if m is not None and (m.name != name or (farm is not None and farm != m.farm_name))
+    ]
+    # Park the names first, so that swapping two names never trips the (profile, name) constraint.
+    for member, _name, _farm in changing:
+        GroupMember.objects.filter(pk=member.pk).update(name=f"\u2060{member.pk}")
+    renamed: list[tuple[GroupMember, str]] = []
+    for member, name, farm in changing:
+        if member.name != name:
+            renamed.append((member, member.name))
+        member.name = name
+        if farm is not None:
+            member.farm_name = farm
+        member.save(update_fields=["name", "farm_name"])
+    added = GroupMember.objects.bulk_create(
+        [GroupMember(profile=profile, name=name, farm_name=farm or "") for m, name, farm in plan if m is None]
+    )
+    if removed or renamed or added:
+        audit_log(
+            actor=by,
+            action="profile.members_changed",
+            target=profile,
+            data={
+                "added": [m.name for m in added],
+                "removed": [m.name for m in removed],
+                "renamed": [{"id": m.pk, "from": old, "to": m.name} for m, old in renamed],
+            },
+        )
+    for member, old in renamed:
+        for lot_id, _code in named_on.get(member.pk, []):
+            send_evidence_changed(
+                sender=GroupMember,
+                lot_id=lot_id,
+                kind="origin",
+                detail=f"group member renamed: {old} → {member.name}"[:500],
+                actor=by,
+            )

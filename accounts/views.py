@@ -12,7 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ProducerProfileForm, QGraderProfileForm, RoasterProfileForm, SignupForm
+from accounts.forms import (
+    GroupMemberFormSet,
+    ProducerProfileForm,
+    QGraderProfileForm,
+    RoasterProfileForm,
+    SignupForm,
+    members_from_formset,
+)
 from accounts.models import QGraderProfile, Role, User
 from accounts.selectors import qgrader_profiles_for_review
 from accounts.services import profile_for, profile_upsert, qgrader_licence_verify, user_register
@@ -80,13 +87,21 @@ def profile(request: HttpRequest) -> HttpResponse:
     initial = {}
     if current is not None:
         initial = {name: getattr(current, name, None) for name in form_class.base_fields}
-        if user.role == Role.PRODUCER:
-            initial["members"] = "\n".join(current.members.values_list("name", flat=True))
+    members = None
+    if user.role == Role.PRODUCER:
+        rows = (
+            [{"id": m.pk, "name": m.name, "farm_name": m.farm_name} for m in current.members.order_by("name", "pk")]
+            if current is not None
+            else []
+        )
+        # A post without the members' rows (no management form) leaves the members as they are.
+        posted = request.method == "POST" and "members-TOTAL_FORMS" in request.POST
+        members = GroupMemberFormSet(request.POST if posted else None, initial=rows, prefix="members")
     form = form_class(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and (members is None or not members.is_bound or members.is_valid()):
         data = dict(form.cleaned_data)
-        if "members" in data:
-            data["members"] = [m for m in data["members"].splitlines() if m.strip()] if data.get("is_group") else []
+        if members is not None and members.is_bound:
+            data["members"] = members_from_formset(members) if data.get("is_group") else []
         try:
             profile_upsert(user=user, data=data)
         except ValidationError as exc:
@@ -94,8 +109,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile was saved."))
             return redirect("accounts:profile")
+    failed = bool(form.errors) or (members is not None and members.is_bound and not members.is_valid())
     return render(
-        request, "accounts/profile.html", {"form": form, "profile": current}, status=400 if form.errors else 200
+        request,
+        "accounts/profile.html",
+        {"form": form, "profile": current, "members": members},
+        status=400 if failed else 200,
     )
 
 

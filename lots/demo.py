@@ -13,7 +13,14 @@ from accounts.models import User
 from lots import services
 from lots.models import Farm, Lot, LotStatus, PhotoKind
 
-SQUARE = [[-75.9131, 1.8531], [-75.9101, 1.8531], [-75.9101, 1.8561], [-75.9131, 1.8561], [-75.9131, 1.8531]]
+# Six decimal places as EUDR asks (Art. 2(28)), as Decimals so the trailing zeros are kept; about 11.07 ha.
+_CORNERS = [
+    ("-75.913100", "1.853100"),
+    ("-75.910100", "1.853100"),
+    ("-75.910100", "1.856100"),
+    ("-75.913100", "1.856100"),
+]
+SQUARE = [[Decimal(lon), Decimal(lat)] for lon, lat in [*_CORNERS, _CORNERS[0]]]
 
 DEMO: dict[str, dict[str, Any]] = {
     "producer@demo.coffee": {

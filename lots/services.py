@@ -124,6 +124,16 @@ def farm_update(*, farm: Farm, by: Any, data: dict[str, Any]) -> Farm:
     if Farm.objects.filter(producer_id=farm.producer_id, name__iexact=farm.name).exclude(pk=farm.pk).exists():
         raise ValidationError({"name": _("You already have a farm with this name.")})
     _full_clean(farm, exclude=["producer"])
+    if farm.country != before["country"]:
+        # Every plot must lie in the farm's declared country (EUDR): a new country is checked
+        # against the plots already drawn.
+        for plot in farm.plots.order_by("name"):
+            try:
+                geo.validate_geometry(plot.geometry, plot.area_ha, farm.country)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"country": _("Plot %(plot)s: %(why)s") % {"plot": plot.name, "why": " ".join(exc.messages)}}
+                ) from exc
     farm.save(update_fields=list(FARM_FIELDS))
     changed = {n: str(getattr(farm, n)) for n in FARM_FIELDS if before[n] != getattr(farm, n)}
     audit_log(actor=by, action="farm.updated", target=farm, data=changed)
@@ -150,16 +160,17 @@ def _plot_apply(plot: Plot, data: dict[str, Any]) -> list[Variety] | None:
         raise ValidationError({"area_ha": _("Give the plot's area in hectares.")})
     if plot.area_ha <= 0:
         raise ValidationError({"area_ha": _("The area must be more than zero.")})
+    country = plot.farm.country if plot.farm_id else None
     if "geometry" in data or plot.geometry is None:
         try:
             raw = geo.parse_geometry(data.get("geometry", plot.geometry))
-            plot.geometry = geo.validate_geometry(raw, plot.area_ha)
+            plot.geometry = geo.validate_geometry(raw, plot.area_ha, country)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
     else:
         # The area may have changed: a point that was fine for 3 ha is not for 10 ha.
         try:
-            geo.validate_geometry(plot.geometry, plot.area_ha)
+            geo.validate_geometry(plot.geometry, plot.area_ha, country)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
     if "varieties" not in data:
@@ -175,7 +186,9 @@ def varieties_resolve(items: Iterable[Any]) -> list[Variety]:
             continue
         variety = variety_normalise(str(item))
         if variety is None:
-            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]}})
+            match = variety_match(str(item))
+            hint = f" {match.message}" if match.suggestion is not None or match.family else ""
+            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]} + hint})
         out.append(variety)
     return out
 
@@ -216,6 +229,163 @@ def plot_update(*, plot: Plot, by: Any, data: dict[str, Any]) -> Plot:
 
 
 # --- varieties ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarietyMatch:
+    """What a typed variety name means (DOMAIN.md §8).
+
+    ``variety``: the canonical variety for an exact spelling or alias. ``suggestion``: a close match
+    (rapidfuzz) the producer must confirm. ``family``: the name is a family (F1 hybrid, Landrace),
+    whose ``members`` the producer chooses from.
+    """
+
+    text: str
+    variety: Variety | None = None
+    suggestion: Variety | None = None
+    score: float | None = None
+    family: str = ""
+    members: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        if self.suggestion is not None:
+            return _("Did you mean %(name)s?") % {"name": self.suggestion.name}
+        if self.family:
+            return _("%(family)s is a family of varieties (%(members)s…): name the variety if you know it.") % {
+                "family": self.family,
+                "members": ", ".join(self.members[:4]),
+            }
+        if self.text and self.variety is None:
+            return _("%(name)s is not in our list of varieties; it is kept as written.") % {"name": self.text}
+        return ""
+
+
+def variety_match(text: str) -> VarietyMatch:
+    """Match a typed name: alias first, then family names, then a fuzzy match over every alias."""
+    from rapidfuzz import fuzz, process
+
+    from lots.varieties import family_of, normalise
+
+    text = (text or "").strip()[:100]
+    if not text:
+        return VarietyMatch(text)
+    exact = variety_normalise(text)
+    if exact is not None:
+        return VarietyMatch(text, variety=exact)
+    family = family_of(text)
+    if family:
+        members = Variety.objects.filter(family=family).order_by("name").values_list("name", flat=True)
+        return VarietyMatch(text, family=family, members=tuple(members))
+    aliases = dict(VarietyAlias.objects.values_list("alias", "variety_id"))
+    found = process.extractOne(
+        normalise(text), list(aliases), scorer=fuzz.WRatio, score_cutoff=conf.variety_fuzzy_min()
+    )
+    if found is None:
+        return VarietyMatch(text)
+    alias, score, _index = found
+    return VarietyMatch(text, suggestion=Variety.objects.get(pk=aliases[alias]), score=round(float(score), 1))
+
+
+def variety_note(lot: Lot) -> str:
+    """What the producer is told about the lot's variety, without a query (lists show it per lot)."""
+    from lots.models import VarietyStatus
+    from lots.varieties import family_of
+
+    if lot.variety_status == VarietyStatus.SUGGESTED and lot.variety_suggestion is not None:
+        return _("Did you mean %(name)s?") % {"name": lot.variety_suggestion.name}
+    if lot.variety_status != VarietyStatus.UNMAPPED:
+        return ""
+    family = family_of(lot.variety_as_declared)
+    if family:
+        return _("%(family)s is a family of varieties: name the variety if you know it.") % {"family": family}
+    return _("%(name)s is not in our list of varieties; it is kept as written.") % {"name": lot.variety_as_declared}
+
+
+def _unlisted_note(name: str) -> None:
+    from lots.models import UnlistedVariety
+    from lots.varieties import normalise
+
+    key = normalise(name)[:100]
+    if key:
+        UnlistedVariety.objects.get_or_create(key=key, defaults={"name": name[:100]})
+
+
+def _apply_variety(lot: Lot, text: str | None, answer: str) -> None:
+    """Set the lot's variety from the typed ``text`` and the producer's ``answer`` to a close match.
+
+    ``text`` None means the name was not sent. ``answer`` is "" (none yet), "accept" (use the
+    suggested variety) or "keep" (keep the name as written, unmapped, for moderators to map).
+    """
+    from lots.models import VarietyStatus
+
+    settled = (VarietyStatus.CONFIRMED, VarietyStatus.MAPPED, VarietyStatus.UNMAPPED)
+    if text and text == lot.variety_as_declared and lot.variety_status in settled and not answer:
+        # The same name sent again (every form post does): keep the producer's or moderator's
+        # answer, unless the name has meanwhile become a known alias.
+        exact = variety_normalise(text)
+        if exact is not None and lot.variety_status == VarietyStatus.UNMAPPED:
+            lot.variety, lot.variety_status = exact, VarietyStatus.MATCHED
+        return
+    if text:
+        match = variety_match(text)
+        lot.variety_as_declared = text[:100]
+        lot.variety = match.variety
+        lot.variety_suggestion = match.suggestion
+        if match.variety is not None:
+            lot.variety_status = VarietyStatus.MATCHED
+        elif match.suggestion is not None:
+            lot.variety_status = VarietyStatus.SUGGESTED
+        else:
+            lot.variety_status = VarietyStatus.UNMAPPED
+            _unlisted_note(text)
+    elif text == "":
+        lot.variety, lot.variety_suggestion, lot.variety_status, lot.variety_as_declared = None, None, "", ""
+    if not answer:
+        return
+    if lot.variety_status != VarietyStatus.SUGGESTED or lot.variety_suggestion is None:
+        raise ValidationError({"variety_match": _("There is no suggested variety to confirm for this lot.")})
+    if answer == "accept":
+        lot.variety, lot.variety_status = lot.variety_suggestion, VarietyStatus.CONFIRMED
+    else:
+        lot.variety, lot.variety_status = None, VarietyStatus.UNMAPPED
+        _unlisted_note(lot.variety_as_declared)
+    lot.variety_suggestion = None
+
+
+@transaction.atomic
+def unlisted_variety_map(*, unlisted: Any, variety: Variety, by: Any) -> int:
+    """A moderator maps a kept name to a canonical variety; returns how many lots now carry it.
+
+    The name becomes an alias (future lots typed that way match at once) and every lot declared
+    with it, still unmapped, gets the variety: the catalogue's variety filter finds them.
+    """
+    from lots.models import UnlistedVariety, VarietyStatus
+    from lots.varieties import normalise
+
+    if not _is_moderator(by) and not getattr(by, "is_superuser", False):
+        raise PermissionDenied(_("Only moderators map variety names."))
+    item = UnlistedVariety.objects.select_for_update().get(pk=unlisted.pk)
+    existing = VarietyAlias.objects.filter(alias=item.key).first()
+    if existing is not None and existing.variety_id != variety.pk:
+        raise ValidationError({"variety": _("This name is already an alias of %(name)s.") % {"name": existing.variety}})
+    VarietyAlias.objects.get_or_create(alias=item.key, defaults={"variety": variety})
+    item.variety, item.mapped_by, item.mapped_at = variety, by, timezone.now()
+    item.save(update_fields=["variety", "mapped_by", "mapped_at"])
+    candidates = Lot.objects.filter(
+        variety__isnull=True, variety_status__in=[VarietyStatus.UNMAPPED, VarietyStatus.SUGGESTED]
+    ).exclude(variety_as_declared="")
+    lot_ids = [pk for pk, name in candidates.values_list("pk", "variety_as_declared") if normalise(name) == item.key]
+    updated = Lot.objects.filter(pk__in=lot_ids, variety__isnull=True).update(
+        variety=variety, variety_status=VarietyStatus.MAPPED, variety_suggestion=None
+    )
+    audit_log(
+        actor=by,
+        action="variety.mapped",
+        target=item,
+        data={"name": item.name, "variety": variety.name, "lots": lot_ids},
+    )
+    return updated
 
 
 def variety_normalise(text: str) -> Variety | None:
@@ -296,7 +466,7 @@ TEXT_FIELDS = (
     "story",
     "incoterm_place",
 )
-LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "farm", "plots", "group_members")
+LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "variety_match", "farm", "plots", "group_members")
 
 
 def price_usd_per_kg(
@@ -433,20 +603,32 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
     if "group_members" in data:
         items = list(data["group_members"] or [])
         ids = [m.pk if isinstance(m, GroupMember) else m for m in items]
+        # Locked (lot, then member, as accounts.services takes them) so that a member cannot be
+        # removed from the group between this check and the lot naming them.
         members = list(
-            GroupMember.objects.filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+            GroupMember.objects.select_for_update()
+            .filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+            .order_by("pk")
         )
         if len(members) != len(set(ids)):
             err("group_members", _("Choose members of your own producer group."))
         rel.group_members = members
-    if "variety" in data:
-        text = "" if data["variety"] is None else str(data["variety"]).strip()
-        if isinstance(data["variety"], Variety):
-            text = data["variety"].name
-        lot.variety = variety_normalise(text) if text else None
-        # The producer's own spelling is kept, known or not: it is what they declared.
-        lot.variety_as_declared = text[:100]
-        rel.variety_text = text
+    answer = str(data.get("variety_match") or "")
+    if answer not in ("", "accept", "keep"):
+        err("variety_match", _("Answer accept or keep."))
+    elif "variety" in data or answer:
+        text: str | None = None
+        if "variety" in data:
+            text = "" if data["variety"] is None else str(data["variety"]).strip()
+            if isinstance(data["variety"], Variety):
+                text = data["variety"].name
+            rel.variety_text = text
+        try:
+            # The producer's own spelling is kept, known or not: it is what they declared.
+            _apply_variety(lot, text, answer)
+        except ValidationError as exc:
+            for message in exc.message_dict.get("variety_match", exc.messages):
+                err("variety_match", message)
     for required in ("name", "code", "process", "additives", "harvest_year", "weight_kg", "price"):
         if getattr(lot, required) in (None, "") and required not in errors:
             err(required, _("This field is required."))
@@ -563,9 +745,12 @@ def _listing_problems(lot: Lot) -> list[str]:
         problems.append(_("Add the plot(s) the coffee comes from, or the named producers of your group."))
     for plot in plots:
         try:
-            geo.validate_geometry(plot.geometry, plot.area_ha)
-        except ValidationError:
-            problems.append(_("Plot %(name)s has no valid geolocation.") % {"name": plot.name})
+            geo.validate_geometry(plot.geometry, plot.area_ha, plot.farm.country)
+        except ValidationError as exc:
+            problems.append(
+                _("Plot %(name)s has no valid geolocation: %(why)s")
+                % {"name": plot.name, "why": " ".join(exc.messages)}
+            )
     if not lot.additives:
         problems.append(_("Disclose whether anything was added during fermentation."))
     return problems
@@ -843,9 +1028,10 @@ def custody_event_add(
             corrects_id = corrects.pk if isinstance(corrects, CustodyEvent) else int(corrects)
             if not CustodyEvent.objects.filter(pk=corrects_id, lot=locked).exists():
                 raise ValidationError({"corrects": _("The corrected event must belong to this lot.")})
-        last = CustodyEvent.objects.filter(lot=locked).order_by("-seq").values("seq", "content_hash").first()
-        seq = (last["seq"] + 1) if last else 1
-        prev_hash = last["content_hash"] if last else custody.GENESIS
+        # The next event follows the anchored head, not whatever the last stored row is: had the
+        # last event been deleted, appending after the row before it would hide the deletion.
+        seq = locked.custody_count + 1
+        prev_hash = locked.custody_head_hash
         recorded_at = timezone.now().replace(microsecond=0)
         names = [(d.name.strip()[:200] or "document", sha) for d, _mime, sha in checked]
         content = custody.canonical_content(
@@ -865,24 +1051,33 @@ def custody_event_add(
             recorded_at=recorded_at,
             documents=names,
         )
-        event = CustodyEvent.objects.create(
-            lot=locked,
-            seq=seq,
-            stage=stage,
-            occurred_on=occurred_on,
-            place=(place or "").strip(),
-            state_in=state_in,
-            state_out=state_out,
-            weight_in_kg=w_in,
-            weight_out_kg=w_out,
-            separated=separated,
-            notes=(notes or "").strip(),
-            corrects_id=corrects_id,
-            recorded_by=by,
-            recorded_at=recorded_at,
-            prev_hash=prev_hash,
-            content_hash=custody.chain_hash(prev_hash, content),
-        )
+        try:
+            with transaction.atomic():
+                event = CustodyEvent.objects.create(
+                    lot=locked,
+                    seq=seq,
+                    stage=stage,
+                    occurred_on=occurred_on,
+                    place=(place or "").strip(),
+                    state_in=state_in,
+                    state_out=state_out,
+                    weight_in_kg=w_in,
+                    weight_out_kg=w_out,
+                    separated=separated,
+                    notes=(notes or "").strip(),
+                    corrects_id=corrects_id,
+                    recorded_by=by,
+                    recorded_at=recorded_at,
+                    prev_hash=prev_hash,
+                    content_hash=custody.chain_hash(prev_hash, content),
+                )
+        except IntegrityError as exc:
+            # A row already holds this seq: the chain has events its anchored head does not know.
+            raise ValidationError(
+                {"lot": _("This lot's custody chain does not match its recorded head; a moderator must review it.")}
+            ) from exc
+        locked.custody_count, locked.custody_head_hash = seq, event.content_hash
+        locked.save(update_fields=["custody_count", "custody_head_hash"])
         for (upload, mime, sha), (name, _sha) in zip(checked, names, strict=True):
             doc = CustodyDocument(event=event, name=name, content_type=mime, size=len(upload.data), sha256=sha)
             doc.file.save("document", ContentFile(upload.data), save=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +28,7 @@ from core.decorators import role_required
 from core.errors import Conflict
 from core.money import KG_PER_LB, quantize_price
 from core.registry import lot_sections_for
-from lots import conf, selectors, services
+from lots import conf, geo, selectors, services
 from lots.forms import (
     CatalogueFilterForm,
     CustodyEventForm,
@@ -183,7 +182,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     private = selectors.can_see_private(request.user, lot)
     events = selectors.custody_events(lot)
-    chain = selectors_verify(events)
+    chain = selectors_verify(lot, events)
     plots = [{"plot": p, "centre": geometry_centre(p.geometry)} for p in lot.plots.all()]
     country, region = selectors.origin_of(lot)
     context = {
@@ -197,25 +196,24 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "region": region,
         "photos": list(lot.photos.all()),
         "sections": lot_sections_for(request, lot),
+        "variety_note": services.variety_note(lot),
         "price_per_lb": quantize_price(lot.price * KG_PER_LB) if lot.price_unit == "kg" else None,
         "price_per_kg": quantize_price(lot.price / KG_PER_LB) if lot.price_unit == "lb" else None,
     }
     return render(request, "lots/detail.html", context)
 
 
-def selectors_verify(events: list[Any]) -> Any:
-    from lots.custody import verify_events
+def selectors_verify(lot: Lot, events: list[Any]) -> Any:
+    from lots.custody import anchors_for, verify_events
 
-    return verify_events(events)
+    return verify_events(events, anchors_for(lot.pk))
 
 
 def passport(request: HttpRequest, pk: int) -> HttpResponse:
     lot = selectors.lot_detail(request.user, pk)
     if lot is None:
         raise Http404
-    response = HttpResponse(
-        json.dumps(selectors.passport(lot), ensure_ascii=False, indent=1), content_type="application/geo+json"
-    )
+    response = HttpResponse(geo.dumps(selectors.passport(lot), indent=1), content_type="application/geo+json")
     response["Content-Disposition"] = f'attachment; filename="passport-lot-{lot.pk}.geojson"'
     return response
 
@@ -302,7 +300,7 @@ def plot_form(request: HttpRequest, farm_pk: int | None = None, pk: int | None =
     initial: dict[str, Any] = {}
     if plot:
         initial = {f: getattr(plot, f) for f in ("name", "region", "altitude_masl", "area_ha")}
-        initial["geometry"] = json.dumps(plot.geometry) if plot.geometry else ""
+        initial["geometry"] = geo.dumps(plot.geometry) if plot.geometry else ""
         initial["varieties"] = ", ".join(v.name for v in plot.varieties.all())
     form = PlotForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -385,6 +383,29 @@ def lot_transition(request: HttpRequest, pk: int) -> HttpResponse:
             LotStatus.WITHDRAWN: _("The lot was withdrawn."),
         }
         messages.success(request, labels.get(form.cleaned_data["to"], _("Status changed.")))
+    return redirect("lots:detail", pk=lot.pk)
+
+
+@require_POST
+@producer_required
+def variety_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The producer answers "Did you mean Pink Bourbon?": accept the match or keep their name."""
+    lot = _own_lot(request, pk)
+    answer = request.POST.get("answer", "")
+    version = request.POST.get("version", "")
+    try:
+        services.lot_update(
+            lot=lot,
+            by=request.user,
+            data={"variety_match": answer},
+            expected_version=int(version) if version.isascii() and version.isdigit() else None,
+        )
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, _("Variety saved."))
     return redirect("lots:detail", pk=lot.pk)
 
 

@@ -163,7 +163,8 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         process=lot.process,
         producer_name=producer_name(lot),
         farm_name=lot.farm.name if lot.farm else "",
-        plots=[PlotEvidence(p.name, p.area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
+        # usable_area_ha: None when the plot's polygon contradicts its declared area (lots.geo).
+        plots=[PlotEvidence(p.name, p.usable_area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
         group_members=[m.name for m in lot.group_members.all()],
         plot_season_kg=season_kg,
         custody=[

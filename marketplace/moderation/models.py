@@ -143,6 +143,11 @@ class ClaimDecision(AppendOnlyModel):
     reason = models.TextField(_("reason"), max_length=5000)
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     evidence_version = models.PositiveIntegerField()
+    # The custody chain's head the moderator decided on (lots.Lot.custody_count/_head_hash, read
+    # under the lot lock): lots.custody.verify holds the chain against it, so events removed after
+    # the decision show. Null on decisions recorded before heads were anchored.
+    custody_count = models.PositiveIntegerField(null=True, blank=True)
+    custody_head_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -175,6 +175,8 @@ def claim_decide(
             reason=reason,
             from_status=current.status,
             evidence_version=current.evidence_version,
+            custody_count=lot.custody_count,
+            custody_head_hash=lot.custody_head_hash,
         )
         if target == ClaimStatus.APPROVED:
             Lot.objects.filter(pk=lot.pk, claims__pk=current.pk, claims__status=ClaimStatus.APPROVED).update(
@@ -193,6 +195,8 @@ def claim_decide(
                 "reason": reason,
                 "evidence_version": current.evidence_version,
                 "decision": record.pk,
+                "custody_count": lot.custody_count,
+                "custody_head_hash": lot.custody_head_hash,
             },
         )
         notify(

@@ -38,7 +38,7 @@ def test_producer_registers_a_farm_and_a_point_plot(producer):
         data={
             "name": "P1",
             "area_ha": "3.5",
-            "geometry": {"type": "Point", "coordinates": [-77.1, 1.2]},
+            "geometry": {"type": "Point", "coordinates": [-77.123456, 1.212345]},
             "varieties": ["Geisha", "caturra"],
         },
     )
@@ -309,6 +309,8 @@ def test_weight_below_the_reserved_kilograms_is_refused(draft, producer):
 
 def test_origin_country_follows_the_farm_and_the_group(draft, producer, farm):
     assert draft.origin_country == "CO"
+    # The farm's plots must lie in its new country: a plot at Tulcán, on the Ecuadorian side of the border.
+    farm.plots.update(geometry={"type": "Point", "coordinates": [Decimal("-77.717300"), Decimal("0.811900")]})
     services.farm_update(farm=farm, by=producer, data={"country": "EC"})
     draft.refresh_from_db()
     assert draft.origin_country == "EC"

@@ -159,6 +159,7 @@ MATRIX: dict[str, Case] = {
     "api-register": POST(EVERYONE),
     "api-token": POST(EVERYONE),
     "api-me": C(SIGNED_IN),
+    "api-producer-profile": C(PRODUCERS),
     "accounts:signup": C(EVERYONE),
     "accounts:login": C(EVERYONE),
     "accounts:logout": POST(EVERYONE),
@@ -183,6 +184,7 @@ MATRIX: dict[str, Case] = {
     "farm-detail": C(OWNER_MOD, pk("farm")),
     "plot-list": C(PRODUCERS_MOD, secret=lambda w: w["plot"].name, sees=OWNER_MOD),
     "plot-detail": C(OWNER_MOD, pk("plot")),
+    "variety-match": C(EVERYONE),
     # --- lots pages ---------------------------------------------------------------------------
     "lots:catalogue": C(EVERYONE, secret=DRAFT_CODE),
     "lots:catalogue_csv": C(EVERYONE, secret=DRAFT_CODE),
@@ -195,6 +197,7 @@ MATRIX: dict[str, Case] = {
     "lots:detail": C(OWNER_MOD, pk("draft")),
     "lots:edit": C(OWNER, pk("draft")),
     "lots:transition": POST(OWNER, pk("draft")),
+    "lots:variety_answer": POST(OWNER, pk("draft")),
     "lots:photos": C(OWNER, pk("lot")),
     "lots:custody_add": C(OWNER, pk("lot")),
     "lots:passport": C(OWNER_MOD, pk("draft")),
@@ -369,7 +372,7 @@ def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
-POINT = {"type": "Point", "coordinates": [-75.91, 1.85]}
+POINT = {"type": "Point", "coordinates": [-75.912345, 1.852345]}
 
 
 def _lot_body(key: str) -> Callable[[W], dict[str, Any]]:

@@ -197,7 +197,7 @@ def test_a_withdrawal_and_a_reweigh_racing_bids_never_take_the_lot_from_its_bidd
         lot = Lot.objects.get(pk=item.lot_id)
         roasters = [RoasterFactory() for _ in range(4)]
         bids = [
-            lambda r=r, n=n: services.bid_place(item=item.pk, bidder=r, amount_per_kg=str(100 + 5 * n))
+            lambda r=r, n=n, pk=item.pk: services.bid_place(item=pk, bidder=r, amount_per_kg=str(100 + 5 * n))
             for n, r in enumerate(roasters)
         ]
         results = run_concurrently(
@@ -234,14 +234,16 @@ def test_a_withdrawal_racing_the_auction_creation_leaves_one_outcome(require_pos
         now = datetime.datetime.now(datetime.UTC)
         results = run_concurrently(
             [
-                lambda lot=lot: services.auction_create(
-                    by=producer,
-                    title="Race",
-                    lots=[services.LotOffer(lot=lot.pk, opening_price_per_kg="100")],
-                    starts_at=now,
-                    ends_at=now + datetime.timedelta(hours=1),
-                    increment_per_kg="1",
-                ).pk,
+                lambda lot=lot, now=now: (
+                    services.auction_create(
+                        by=producer,
+                        title="Race",
+                        lots=[services.LotOffer(lot=lot.pk, opening_price_per_kg="100")],
+                        starts_at=now,
+                        ends_at=now + datetime.timedelta(hours=1),
+                        increment_per_kg="1",
+                    ).pk
+                ),
                 lambda lot=lot: lots.lot_withdraw(lot=lot, by=producer).status,
             ]
         )

@@ -85,9 +85,7 @@ def test_nobody_withdraws_or_moves_a_lot_on_auction_through_the_api(
 ) -> None:
     lot = item_of(auction_with_a_bid).lot
     before = row(lot)
-    response = api(request.getfixturevalue(actor)).post(
-        f"/api/v1/lots/{lot.pk}/transition/", {"to": to}, format="json"
-    )
+    response = api(request.getfixturevalue(actor)).post(f"/api/v1/lots/{lot.pk}/transition/", {"to": to}, format="json")
     assert response.status_code == 409, response.json()
     assert row(lot) == before
 

@@ -176,6 +176,7 @@ def test_a_cancel_racing_the_payment_never_cancels_a_paid_order_without_a_refund
         )
         payment = payments.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk)
         stale = Order.objects.get(pk=order.pk)  # what the buyer's page read: awaiting payment
+
         def cancel_a_moment_later(stale: Order = stale, roaster: Any = roaster, pause: float = 0.02 * (n % 4)) -> Any:
             # Staggered starts vary which side reaches the lot lock first; nothing is asserted on time.
             time.sleep(pause)

@@ -334,8 +334,11 @@ class Lot(models.Model):
         _("status"), max_length=10, choices=LotStatus.choices, default=LotStatus.DRAFT, db_index=True
     )
     version = models.PositiveIntegerField(default=1, editable=False)
-    # Kilograms committed to accepted contracts; never above weight_kg (constraint below).
+    # Kilograms committed to contracts that are not cancelled; never above weight_kg (constraint below).
     reserved_kg = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"), editable=False)
+    # Of those, the kilograms whose contracts are paid: sold. All sold is "sold out"; all committed
+    # but some not paid yet is "reserved" (lots.services.trade_status).
+    sold_kg = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"), editable=False)
     # Denormalised for the catalogue; each owning app keeps its own detail tables.
     official_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, editable=False)
     official_score_protocol = models.CharField(max_length=10, blank=True, editable=False)
@@ -363,6 +366,8 @@ class Lot(models.Model):
             models.CheckConstraint(condition=Q(price__gt=0), name="lot_price_positive"),
             models.CheckConstraint(condition=Q(reserved_kg__gte=0), name="lot_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved_kg__lte=models.F("weight_kg")), name="lot_never_oversold"),
+            models.CheckConstraint(condition=Q(sold_kg__gte=0), name="lot_sold_not_negative"),
+            models.CheckConstraint(condition=Q(sold_kg__lte=models.F("reserved_kg")), name="lot_sold_within_reserved"),
             models.CheckConstraint(
                 condition=Q(harvest_start__isnull=True)
                 | Q(harvest_end__isnull=True)

@@ -110,10 +110,14 @@ def search(qs: QuerySet[Lot], text: str) -> QuerySet[Lot]:
 
 
 def catalogue(filters: CatalogueFilters, *, base: QuerySet[Lot] | None = None) -> QuerySet[Lot]:
-    """Listed lots matching the filters, sorted; the caller paginates."""
+    """Lots of one public status (listed by default) matching the filters, sorted; the caller paginates."""
     qs = base if base is not None else lot_list_queryset()
     status = filters.status if filters.status in PUBLIC_STATUSES else LotStatus.LISTED
     qs = qs.filter(status=status)
+    if status == LotStatus.LISTED:
+        # Listed means kilograms are left to sell (a partly contracted lot stays, showing the rest);
+        # the status follows the kilograms, and this keeps a lot with nothing left out regardless.
+        qs = qs.filter(reserved_kg__lt=F("weight_kg"))
     if filters.country:
         qs = qs.filter(origin_country=filters.country.upper())
     if filters.region:

@@ -25,6 +25,7 @@ from accounts.models import GroupMember, Role
 from core.errors import Conflict
 from core.images import BadImage, check_pdf, resized, sanitize_image
 from core.money import Currency, Incoterm, PriceUnit, per_kg, quantize_price
+from core.registry import lot_hold_reason
 from core.selectors import latest_usd_rates, usd_per_unit
 from core.services import audit_log
 from core.signals import send_evidence_changed
@@ -649,6 +650,7 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
                 "price_usd_per_kg",
                 "version",
                 "reserved_kg",
+                "sold_kg",
                 "official_score",
                 "official_score_protocol",
                 "premium_ratio",
@@ -718,6 +720,10 @@ def lot_update(*, lot: Lot, by: Any, data: dict[str, Any], expected_version: int
         )
     before = _snapshot(locked)
     rel = _lot_apply(locked, by, data)
+    terms_changed = [n for n in TRADE_TERMS if getattr(locked, n) != before[n]]
+    if terms_changed:
+        # Checked under the lot lock: an auction cannot open between this check and the save.
+        _refuse_if_held(locked, fields=terms_changed)
     if Lot.objects.filter(producer_id=locked.producer_id, code=locked.code).exclude(pk=locked.pk).exists():
         raise ValidationError({"code": _("You already have a lot with this code.")})
     locked.price_usd_per_kg = price_usd_per_kg(locked.price, locked.currency, locked.price_unit)
@@ -728,14 +734,41 @@ def lot_update(*, lot: Lot, by: Any, data: dict[str, Any], expected_version: int
     after = _snapshot(locked)
     changed = sorted(k for k in after if after[k] != before[k])
     audit_log(actor=by, action="lot.updated", target=locked, data={"changed": changed, "version": locked.version})
+    if "weight_kg" in changed:
+        # More (or fewer) kilograms than the contracts hold: listed again, or nothing left to sell.
+        locked = lot_status_sync(lot=locked, by=by, reason="weight changed")
     for kind in sorted({EVIDENCE_FIELDS[k] for k in changed if k in EVIDENCE_FIELDS}):
         fields = ", ".join(k for k in changed if EVIDENCE_FIELDS.get(k) == kind)
         send_evidence_changed(sender=Lot, lot_id=locked.pk, kind=kind, detail=f"changed: {fields}", actor=by)
     return locked
 
 
-# Statuses between which buyers' trade services (offers, auctions, orders) may move a lot.
+# Statuses between which trade services (orders, auctions) move a lot for its buyers.
 TRADE_STATUSES = {LotStatus.LISTED, LotStatus.RESERVED, LotStatus.SOLD_OUT}
+
+# What a buyer buys or bids for: frozen while something holds the lot (an open auction).
+TRADE_TERMS = ("weight_kg", "price", "currency", "price_unit", "incoterm", "incoterm_place")
+
+
+def _refuse_if_held(lot: Lot, *, fields: Sequence[str] = ()) -> None:
+    """Conflict when another app holds the lot (core.registry.register_lot_hold). Call under the lot lock."""
+    reason = lot_hold_reason(lot.pk)
+    if reason:
+        raise Conflict(reason, extra={"status": lot.status, "held": True, "fields": list(fields)})
+
+
+def trade_status(*, weight_kg: Decimal, reserved_kg: Decimal, sold_kg: Decimal) -> str:
+    """The status a lot's kilograms call for.
+
+    Listed while any kilogram is left to sell (a partial contract leaves the rest in the
+    catalogue); reserved when every kilogram is committed to contracts and some are not paid
+    yet; sold out when every kilogram is sold (paid for).
+    """
+    if reserved_kg < weight_kg:
+        return LotStatus.LISTED
+    if sold_kg >= weight_kg:
+        return LotStatus.SOLD_OUT
+    return LotStatus.RESERVED
 
 
 def _listing_problems(lot: Lot) -> list[str]:
@@ -756,22 +789,31 @@ def _listing_problems(lot: Lot) -> list[str]:
     return problems
 
 
-def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "") -> Lot:
+def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "", system: bool = False) -> Lot:
     """The one guarded way to change a lot's status (LOT_TRANSITIONS), audited.
 
-    ``by`` is the acting user, or None for background work. The owner and moderators may make any
-    allowed move; other callers (trade services acting for a buyer) only between listed, reserved
-    and sold out. Repeating a move that already happened returns quietly.
+    Who may move a lot: its producer and moderators, any allowed move; the system acting for an
+    order or an auction (``system=True``, with ``by`` the person whose action caused it, or
+    ``by=None`` for background work), only between listed, reserved and sold out. Nobody else,
+    whatever the statuses: a rival producer cannot take a lot off the market.
+
+    While something holds the lot (an open auction), its status is frozen for everyone; the
+    auction makes its own moves before it holds the lot and after it lets go. Repeating a move
+    that already happened returns quietly.
     """
     if to not in LotStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     with transaction.atomic():
         locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        acting_for_trade = system or by is None
+        if acting_for_trade:
+            if not (locked.status in TRADE_STATUSES and to in TRADE_STATUSES):
+                raise PermissionDenied(_("Only the producer who owns this lot can do this."))
+        elif not (_is_moderator(by) or (getattr(by, "pk", None) == locked.producer_id)):
+            raise PermissionDenied(_("Only the producer who owns this lot can do this."))
         if locked.status == to:
             return locked
-        privileged = by is None or _is_moderator(by) or (getattr(by, "pk", None) == locked.producer_id)
-        if not privileged and not (locked.status in TRADE_STATUSES and to in TRADE_STATUSES):
-            raise PermissionDenied(_("Only the producer who owns this lot can do this."))
+        _refuse_if_held(locked, fields=["status"])
         if to not in LOT_TRANSITIONS.get(locked.status, set()):
             raise Conflict(
                 _("A lot that is %(from)s cannot become %(to)s.")
@@ -790,14 +832,58 @@ def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "") -> Lot:
             fields.append("listed_at")
         locked.version = locked.version + 1
         locked.save(update_fields=fields)
-        audit_log(
-            actor=by,
-            action="lot.status_changed",
-            target=locked,
-            data={"from": previous, "to": to, "reason": reason[:500]},
-        )
+        data: dict[str, Any] = {"from": previous, "to": to, "reason": reason[:500]}
+        if acting_for_trade:
+            data["system"] = True
+        audit_log(actor=by, action="lot.status_changed", target=locked, data=data)
     lot.status, lot.version, lot.listed_at = locked.status, locked.version, locked.listed_at
     return locked
+
+
+def lot_status_sync(*, lot: Lot, by: Any, reason: str) -> Lot:
+    """Move a traded lot to the status its kilograms call for (``trade_status``), as the system.
+
+    Left alone: lots outside the trade statuses (a draft or withdrawn lot keeps its status) and
+    lots something holds (an auction keeps its lot reserved until it closes and calls this).
+    """
+    with transaction.atomic():
+        locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        target = trade_status(weight_kg=locked.weight_kg, reserved_kg=locked.reserved_kg, sold_kg=locked.sold_kg)
+        if locked.status not in TRADE_STATUSES or target == locked.status or lot_hold_reason(locked.pk):
+            lot.status, lot.version = locked.status, locked.version
+            return locked
+        return lot_transition(lot=lot, to=target, by=by, reason=reason, system=True)
+
+
+def lot_availability_set(*, lot: Lot, reserved_kg: Decimal, sold_kg: Decimal, by: Any, reason: str) -> Lot:
+    """Record the kilograms committed to contracts and the kilograms sold, then sync the status.
+
+    For the trade services (order created, paid, cancelled); the caller holds the lot's row lock
+    and has checked that the contract may touch the lot (an order on an auctioned lot is the
+    auction's own). The kilograms change by a guarded conditional update (the status read under
+    the lock is the one we change from); the database's check constraints refuse an oversold
+    lot. The status moves through ``lot_transition``, audited.
+    """
+    if not (Decimal(0) <= sold_kg <= reserved_kg <= lot.weight_kg):
+        raise Conflict(
+            _("Only %(available)s kg of this lot are still available.") % {"available": lot.available_kg},
+            {"available_kg": str(lot.available_kg), "reserved_kg": str(reserved_kg)},
+        )
+    changed = Lot.objects.filter(pk=lot.pk, status=lot.status).update(
+        reserved_kg=reserved_kg, sold_kg=sold_kg, updated_at=timezone.now()
+    )
+    if changed != 1:
+        raise Conflict(_("The lot changed while this was being done. Please try again."))
+    lot.reserved_kg, lot.sold_kg = reserved_kg, sold_kg
+    audit_log(
+        actor=by,
+        action="lot.reservation_changed",
+        target=lot,
+        data={"reserved_kg": str(reserved_kg), "sold_kg": str(sold_kg), "reason": reason[:500]},
+    )
+    moved = lot_status_sync(lot=lot, by=by, reason=reason)
+    lot.status, lot.version = moved.status, moved.version
+    return lot
 
 
 def lot_withdraw(*, lot: Lot, by: Any, reason: str = "") -> Lot:

@@ -27,7 +27,7 @@ from accounts.models import Role
 from core.decorators import role_required
 from core.errors import Conflict
 from core.money import KG_PER_LB, quantize_price
-from core.registry import lot_sections_for
+from core.registry import lot_hold_reason, lot_sections_for
 from lots import conf, geo, selectors, services
 from lots.forms import (
     CatalogueFilterForm,
@@ -197,6 +197,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "photos": list(lot.photos.all()),
         "sections": lot_sections_for(request, lot),
         "variety_note": services.variety_note(lot),
+        # An open auction freezes the lot's weight, price and status: the owner's page says so
+        # (and offers no withdraw button); moderators see it too.
+        "held": lot_hold_reason(lot.pk) if private else None,
         "price_per_lb": quantize_price(lot.price * KG_PER_LB) if lot.price_unit == "kg" else None,
         "price_per_kg": quantize_price(lot.price / KG_PER_LB) if lot.price_unit == "lb" else None,
     }
@@ -336,7 +339,7 @@ def lot_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             group_members=list(lot.group_members.values_list("pk", flat=True)),
         )
     form = LotForm(request.POST or None, initial=initial, producer=request.user)
-    conflict = False
+    conflict = held = False
     if request.method == "POST" and form.is_valid():
         try:
             if lot is None:
@@ -349,14 +352,16 @@ def lot_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     expected_version=form.cleaned_data.get("version"),
                 )
         except Conflict as exc:
-            conflict = True
+            # A stale version, or trade terms frozen while an auction holds the lot.
+            held = bool(exc.extra.get("held"))
+            conflict = not held
             form.add_error(None, str(exc))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Lot saved."))
             return redirect("lots:detail", pk=lot.pk)
-    status = 409 if conflict else 400 if form.errors else 200
+    status = 409 if conflict or held else 400 if form.errors else 200
     context = {"form": form, "lot": lot, "conflict": conflict, "variety_names": form.variety_names}
     return render(request, "lots/lot_form.html", context, status=status)
 

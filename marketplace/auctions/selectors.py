@@ -203,6 +203,18 @@ def open_item_for_lot(lot: Lot) -> AuctionLot | None:
     )
 
 
+def lot_auction_hold(lot_id: int) -> str | None:
+    """Why a lot's weight, price, status and availability are frozen: it is on an open or scheduled
+    auction (core.registry.register_lot_hold). Its bidders are bidding for it as it stands."""
+    item = AuctionLot.objects.filter(lot_id=lot_id, status=ItemStatus.OPEN).select_related("auction").first()
+    if item is None:
+        return None
+    return _(
+        "This lot is on the auction “%(auction)s” until it closes: its weight, price and status cannot change "
+        "meanwhile. An auction without bids can be cancelled first."
+    ) % {"auction": item.auction.title}
+
+
 def competition_lots() -> QuerySet[Lot]:
     """Public lots tagged for competition buyers, each with its open auction (if any) prefetched."""
     return (

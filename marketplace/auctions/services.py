@@ -66,19 +66,21 @@ def _required_price(value: Any, field: str) -> Decimal:
 
 
 def _lot_status(*, lot: Lot, to: str, by: Any, reason: str) -> None:
-    """Move a lot through the lots app's guarded transition (audited there)."""
-    try:
-        from lots.services import lot_transition
-    except ImportError:  # pragma: no cover - the lots app always ships it; kept for partial checkouts
-        pass
-    else:
-        lot_transition(lot=lot, to=to, by=by, reason=reason)
-        return
-    locked = Lot.objects.select_for_update().get(pk=lot.pk)  # pragma: no cover
-    if locked.status != to:  # pragma: no cover
-        previous = locked.status
-        Lot.objects.filter(pk=lot.pk, status=previous).update(status=to)
-        audit_log(actor=by, action="lot.status_changed", target=locked, data={"from": previous, "to": to})
+    """Move a lot through the lots app's guarded transition, as the system acting for the auction.
+
+    Audited there, and subject to the same guard as every other move: the lot must not be held,
+    so the auction moves its lot before it holds it (create) and after it lets go (cancel, close).
+    """
+    from lots.services import lot_transition
+
+    lot_transition(lot=lot, to=to, by=by, reason=reason, system=True)
+
+
+def _lot_release(*, lot: Lot, by: Any, reason: str) -> None:
+    """The auction let go of the lot: listed again if kilograms are left, else reserved or sold out."""
+    from lots.services import lot_status_sync
+
+    lot_status_sync(lot=lot, by=by, reason=reason)
 
 
 def _parse_increment_table(rows: Iterable[Sequence[Any]] | None) -> list[list[str]]:
@@ -192,6 +194,9 @@ def auction_create(
         auction.save()
         for position, (lot_id, opening, reserve) in enumerate(prices, start=1):
             lot = locked[lot_id]
+            # Reserved first: once the auction lot exists it holds the lot, and nothing (this
+            # service included) changes a held lot's status until the auction lets go.
+            _lot_status(lot=lot, to=LotStatus.RESERVED, by=by, reason=f"auction {auction.pk}")
             AuctionLot.objects.create(
                 auction=auction,
                 lot=lot,
@@ -201,7 +206,6 @@ def auction_create(
                 reserve_price_per_kg=reserve,
                 ends_at=ends_at,
             )
-            _lot_status(lot=lot, to=LotStatus.RESERVED, by=by, reason=f"auction {auction.pk}")
         audit_log(
             actor=by,
             action="auction.created",
@@ -232,8 +236,7 @@ def auction_cancel(*, auction: Auction | int, by: Any, reason: str = "") -> Auct
             item.status = ItemStatus.CANCELLED
             item.closed_at = now
             item.save(update_fields=["status", "closed_at"])
-            if item.lot.status == LotStatus.RESERVED:
-                _lot_status(lot=item.lot, to=LotStatus.LISTED, by=by, reason=f"auction {locked.pk} cancelled")
+            _lot_release(lot=item.lot, by=by, reason=f"auction {locked.pk} cancelled")
         locked.status = AuctionStatus.CANCELLED
         locked.closed_at = now
         locked.save(update_fields=["status", "closed_at"])
@@ -513,11 +516,10 @@ def _item_close(auction: Auction, item: AuctionLot, now: datetime.datetime) -> N
     else:
         item.status = ItemStatus.UNSOLD
         item.unsold_reason = UnsoldReason.NO_BIDS if item.leader_id is None else UnsoldReason.RESERVE_NOT_MET
-    if item.status == ItemStatus.UNSOLD:
-        lot.refresh_from_db(fields=["status", "reserved_kg"])
-        if lot.status == LotStatus.RESERVED and lot.reserved_kg == 0:
-            _lot_status(lot=lot, to=LotStatus.LISTED, by=None, reason=f"auction {auction.pk}: {item.unsold_reason}")
+    # Saved first: the item no longer holds the lot, so the lot's status can follow its kilograms
+    # (the winner's order keeps it reserved; an unsold lot is listed again).
     item.save(update_fields=["status", "unsold_reason", "closed_at", "order_id"])
+    _lot_release(lot=lot, by=None, reason=f"auction {auction.pk}: {item.status} {item.unsold_reason}".strip())
     audit_log(
         actor=None,
         action="auction.lot_closed",

@@ -253,6 +253,11 @@ def test_the_winner_gets_an_order_like_an_accepted_negotiation(at, make_auction,
         D("30"),
         "USD",
     )
+    # Every kilogram is committed to the winner's contract, not paid yet: reserved, then sold out.
+    assert Lot.objects.get(pk=item.lot_id).status == "reserved"
+    from marketplace.negotiation.services import order_mark_paid
+
+    order_mark_paid(order=order, by=None)
     assert Lot.objects.get(pk=item.lot_id).status == "sold_out"
     # Closing again (a second sweep) makes no second order.
     assert services.auctions_close_due(now=T0 + 62 * MIN) == 0

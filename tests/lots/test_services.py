@@ -280,10 +280,22 @@ def test_illegal_transition_is_a_conflict(draft, producer):
 
 def test_trade_services_may_reserve_a_listed_lot_for_a_buyer_but_not_withdraw_it(draft, producer, roaster):
     services.lot_transition(lot=draft, to="listed", by=producer)
-    assert services.lot_transition(lot=draft, to="reserved", by=roaster).status == "reserved"
+    assert services.lot_transition(lot=draft, to="reserved", by=roaster, system=True).status == "reserved"
     assert services.lot_transition(lot=draft, to="sold_out", by=None).status == "sold_out"
     with pytest.raises(PermissionDenied):
+        services.lot_transition(lot=draft, to="withdrawn", by=roaster, system=True)
+    with pytest.raises(PermissionDenied):
         services.lot_withdraw(lot=draft, by=roaster)
+
+
+def test_a_buyer_acting_for_themselves_cannot_move_a_listed_lot(draft, producer, roaster, second_producer):
+    """Issue 13: only the owner, a moderator or the system acting for an order moves a lot."""
+    services.lot_transition(lot=draft, to="listed", by=producer)
+    for actor in (roaster, second_producer):
+        for to in ("reserved", "sold_out", "withdrawn", "draft", "listed"):
+            with pytest.raises(PermissionDenied):
+                services.lot_transition(lot=draft, to=to, by=actor)
+    assert Lot.objects.get(pk=draft.pk).status == "listed"
 
 
 def test_outsider_cannot_list_someone_elses_draft(draft, outsider):

@@ -46,6 +46,11 @@ def notify(
                 url=url,
                 dedupe_key=dedupe_key,
                 email_wanted=bool(email and recipient.email),
+                email_status=(
+                    Notification.EmailStatus.PENDING
+                    if email and recipient.email
+                    else Notification.EmailStatus.NOT_WANTED
+                ),
             )
     except IntegrityError:
         if dedupe_key is None:

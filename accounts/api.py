@@ -5,6 +5,7 @@ from typing import Any, cast
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -29,7 +30,7 @@ from accounts.serializers import (
 from accounts.services import user_activate, user_signup
 from accounts.services_tokens import api_token_create, api_token_revoke, api_tokens_revoke_all
 
-SIGNUP_ANSWER = "Check your e-mail: we sent a message to that address with the next step."
+SIGNUP_ANSWER = gettext_lazy("Check your e-mail: we sent a message to that address with the next step.")
 
 
 def _issued(token: ApiToken, plain: str) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class RegisterApi(APIView):
             display_name=data.pop("display_name", ""),
             profile=data,
         )
-        return Response({"message": _(SIGNUP_ANSWER)}, status=status.HTTP_202_ACCEPTED)
+        return Response({"message": str(SIGNUP_ANSWER)}, status=status.HTTP_202_ACCEPTED)
 
 
 class ActivateApi(APIView):

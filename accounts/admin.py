@@ -1,9 +1,9 @@
 from typing import Any
 
 from django.contrib import admin
-from knox.models import AuthToken as KnoxAuthToken
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken as KnoxAuthToken
 
 from accounts.models import ApiToken, GroupMember, ProducerProfile, QGraderProfile, RoasterProfile, User
 

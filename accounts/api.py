@@ -81,7 +81,10 @@ class ActivateApi(APIView):
         user = user_from_uidb64(data["uid"])
         if user is None:
             return Response(
-                {"message": "Validation error", "extra": {"fields": {"token": [_("This confirmation link is invalid or has expired.")]}}},
+                {
+                    "message": "Validation error",
+                    "extra": {"fields": {"token": [_("This confirmation link is invalid or has expired.")]}},
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         user = user_activate(user=user, token=data["token"], password=data["password"])

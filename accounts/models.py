@@ -43,7 +43,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username or "")
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]  # knox's abstract FK
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
@@ -98,7 +98,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         self._revoke_api_tokens = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        changed = self._password is not None or getattr(self, "_revoke_api_tokens", False)
+        changed = getattr(self, "_password", None) is not None or getattr(self, "_revoke_api_tokens", False)
         revoke = changed and not self._state.adding
         super().save(*args, **kwargs)
         self._revoke_api_tokens = False

@@ -25,7 +25,11 @@ def roaster_profile(user: User) -> RoasterProfile | None:
 def api_tokens_for(user: User) -> QuerySet[ApiToken]:
     """The user's tokens that still work, newest first (expired ones are refused and purged)."""
     now = timezone.now()
-    return ApiToken.objects.filter(user=user).filter(Q(expiry__gt=now) | Q(expiry__isnull=True)).order_by("-created", "-id")
+    return (
+        ApiToken.objects.filter(user=user)
+        .filter(Q(expiry__gt=now) | Q(expiry__isnull=True))
+        .order_by("-created", "-id")
+    )
 
 
 def user_from_uidb64(uidb64: str) -> User | None:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.emails import activation_email_send, activation_token_generator, signup_existing_email_send
 from accounts.models import (
     SELF_SERVICE_ROLES,
     GroupMember,
@@ -22,7 +23,6 @@ from accounts.models import (
     Role,
     User,
 )
-from accounts.emails import activation_email_send, activation_token_generator, signup_existing_email_send
 from core.services import audit_log
 
 

@@ -206,5 +206,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def tokens_revoke_all(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     count = api_tokens_revoke_all(user=user, by=user)
-    messages.success(request, ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count) % {"count": count})
+    messages.success(
+        request, ngettext("%(count)d token was revoked.", "%(count)d tokens were revoked.", count) % {"count": count}
+    )
     return redirect("accounts:tokens")

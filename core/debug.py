@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 MASK = "********************"
@@ -70,8 +71,9 @@ class SecretsExceptionReporter(ExceptionReporter):
     hold a URL. Used for the technical 500 page and for the e-mail to admins alike.
     """
 
-    def get_traceback_html(self) -> str:
-        return mask_url_passwords(str(super().get_traceback_html()))
+    # Still safe strings: the masking only swaps a password for asterisks.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(mask_url_passwords(super().get_traceback_html()))
 
-    def get_traceback_text(self) -> str:
-        return mask_url_passwords(str(super().get_traceback_text()))
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(mask_url_passwords(super().get_traceback_text()))

@@ -134,6 +134,7 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+
     class EmailStatus(models.TextChoices):
         NOT_WANTED = "not_wanted", _("Not e-mailed")
         PENDING = "pending", _("Owed")

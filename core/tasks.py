@@ -87,7 +87,9 @@ def send_notification_email(notification_id: int) -> str:
             )
             return "sent"
     if give_up:
-        logger.warning("Notification %s e-mail failed for good after %s attempt(s): %s", note.pk, attempts, _reason(error))
+        logger.warning(
+            "Notification %s e-mail failed for good after %s attempt(s): %s", note.pk, attempts, _reason(error)
+        )
         return "failed"
     raise error
 

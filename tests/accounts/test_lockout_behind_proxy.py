@@ -144,7 +144,9 @@ def test_one_environment_variable_sets_the_proxy_count_for_the_lockout_and_the_t
         "from rest_framework.settings import api_settings; "
         "print(settings.TRUSTED_PROXY_COUNT, api_settings.NUM_PROXIES, settings.AXES_CLIENT_IP_CALLABLE)"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "2 2 core.net.client_ip"
     bad = subprocess.run(

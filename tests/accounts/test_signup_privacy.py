@@ -122,7 +122,9 @@ def test_bad_input_is_refused_alike_whether_or_not_the_address_is_taken(
 def test_a_pending_account_can_neither_log_in_nor_get_a_token(client, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         page_signup(client, "pending@example.test")
-    login = client.post(reverse("accounts:login"), {"username": "pending@example.test", "password": "a-long-coffee-pass"})
+    login = client.post(
+        reverse("accounts:login"), {"username": "pending@example.test", "password": "a-long-coffee-pass"}
+    )
     assert login.status_code == 200 and client.get(reverse("accounts:dashboard")).status_code == 302
     token = APIClient().post(
         "/api/v1/auth/token/", {"email": "pending@example.test", "password": "a-long-coffee-pass"}, format="json"
@@ -162,7 +164,8 @@ def test_the_owner_of_a_squatted_address_takes_it_over_by_choosing_a_password(
     assert "waiting to be confirmed" in note.body
     form_page = client.get(reset_path(note.body), follow=True)
     client.post(
-        form_page.redirect_chain[-1][0], {"new_password1": "victims-password-77", "new_password2": "victims-password-77"}
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "victims-password-77", "new_password2": "victims-password-77"},
     )
     victim = User.objects.get(email="victim@example.test")
     assert victim.is_active and not victim.pending_activation
@@ -197,4 +200,3 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_refusal(client, ro
         for email in (roaster.email, "nobody@example.test")
     ]
     assert [(r.status_code, r.json()) for r in api] == [(api[0].status_code, api[0].json())] * 2
-

@@ -26,7 +26,14 @@ SECRETS = {
 CACHE_LOCATION = "redis://default:cache-S3cret-pw@cache.internal:6379/2"
 REPLICA = {"ENGINE": "x", "HOST": "db.internal", "PASSWORD": "db-S3cret-pw"}
 # (The report quotes source lines around each frame: keep secret literals away from _report.)
-PASSWORDS = ["pg-S3cret-pw", "redis-S3cret-pw", "broker-S3cret-pw", "sentry-S3cret-pw", "cache-S3cret-pw", "db-S3cret-pw"]
+PASSWORDS = [
+    "pg-S3cret-pw",
+    "redis-S3cret-pw",
+    "broker-S3cret-pw",
+    "sentry-S3cret-pw",
+    "cache-S3cret-pw",
+    "db-S3cret-pw",
+]
 
 
 @pytest.fixture
@@ -56,9 +63,7 @@ def _report(reporter_class: type[ExceptionReporter], *, is_email: bool = False, 
 
 @pytest.mark.parametrize("debug", [True, False])
 @pytest.mark.parametrize("is_email", [False, True])
-def test_the_technical_500_report_lists_settings_and_variables_without_any_password(
-    secret_settings, debug, is_email
-):
+def test_the_technical_500_report_lists_settings_and_variables_without_any_password(secret_settings, debug, is_email):
     """Django's own ExceptionReporter, with the project's DEFAULT_EXCEPTION_REPORTER_FILTER."""
     secret_settings.DEBUG = debug
     text, html = _report(ExceptionReporter, is_email=is_email)

@@ -123,3 +123,19 @@ class QGraderProfileForm(forms.Form):
     licence_type = forms.ChoiceField(label=_("Licence type"), choices=QGraderProfile.LicenceType.choices)
     licence_expires_on = forms.DateField(label=_("Licence expiry"), widget=forms.DateInput(attrs={"type": "date"}))
     lab = forms.CharField(label=_("Lab or company"), max_length=200, required=False)
+
+
+class ActivateForm(forms.Form):
+    password = forms.CharField(
+        label=_("The password you chose when you signed up"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Device or script"),
+        max_length=100,
+        required=False,
+        help_text=_("A name to recognise the token by, e.g. “roastery laptop”."),
+    )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import uuid
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.emails import activation_email_send, activation_token_generator, signup_existing_email_send
 from accounts.models import (
     SELF_SERVICE_ROLES,
     GroupMember,
@@ -24,6 +27,19 @@ from core.services import audit_log
 from core.signals import send_evidence_changed
 
 
+def _check_new_user(*, email: str, password: str, role: str, display_name: str, allow_moderator: bool) -> None:
+    """The checks every new account passes, whether or not the address is already taken."""
+    if role not in {r.value for r in Role}:
+        raise ValidationError({"role": _("Choose producer, roaster or Q-grader.")})
+    if role == Role.MODERATOR and not allow_moderator:
+        raise ValidationError({"role": _("Moderators are appointed by staff; choose another role.")})
+    candidate = User(email=email, role=role, display_name=display_name)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
 @transaction.atomic
 def user_register(
     *,
@@ -34,25 +50,114 @@ def user_register(
     profile: dict[str, Any] | None = None,
     allow_moderator: bool = False,
 ) -> User:
-    """Create a user and the profile of their role.
+    """Create an active user and the profile of their role (staff, ``create_user``, demo data).
 
     Moderators cannot sign themselves up: only staff (the admin or ``create_user``) make them.
+    Self-service sign-up goes through ``user_signup``, which never says whether an address is taken.
     """
     email = (email or "").strip().lower()
-    if role not in {r.value for r in Role}:
-        raise ValidationError({"role": _("Choose producer, roaster or Q-grader.")})
-    if role == Role.MODERATOR and not allow_moderator:
-        raise ValidationError({"role": _("Moderators are appointed by staff; choose another role.")})
+    _check_new_user(
+        email=email, password=password, role=role, display_name=display_name, allow_moderator=allow_moderator
+    )
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("An account with this e-mail address already exists.")})
-    candidate = User(email=email, role=role, display_name=display_name)
-    try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
     user = User.objects.create_user(email=email, password=password, role=role, display_name=display_name)
     profile_upsert(user=user, data=profile or {})
     audit_log(actor=user, action="user.registered", target=user, data={"role": role})
+    return user
+
+
+@transaction.atomic
+def user_signup(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    profile: dict[str, Any] | None = None,
+) -> None:
+    """Self-service sign-up that answers the same whether or not the address has an account.
+
+    A new address gets an inactive account and an e-mail with a confirmation link; an address that
+    already has an account gets nothing created and an e-mail telling its owner that someone tried
+    to register (with a link to choose a password, which also confirms a still-pending account).
+    Every input check runs in both cases, so bad input is refused alike and good input is
+    accepted alike: the caller learns nothing but "check your e-mail". E-mails go after commit.
+    """
+    email = (email or "").strip().lower()
+    _check_new_user(email=email, password=password, role=role, display_name=display_name, allow_moderator=False)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        _check_profile(role=role, display_name=display_name, profile=profile or {})
+        audit_log(actor=None, action="user.signup_for_existing_email", target=existing, data={"role": role})
+        transaction.on_commit(partial(signup_existing_email_send, user_id=existing.pk), robust=True)
+        return
+    try:
+        with transaction.atomic():  # a savepoint: a sign-up racing this one for the same address
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                role=role,
+                display_name=display_name,
+                is_active=False,
+                pending_activation=True,
+            )
+    except IntegrityError:
+        raced = User.objects.filter(email__iexact=email).first()
+        if raced is None:
+            raise
+        transaction.on_commit(partial(signup_existing_email_send, user_id=raced.pk), robust=True)
+        return
+    profile_upsert(user=user, data=profile or {})
+    audit_log(actor=user, action="user.registered", target=user, data={"role": role, "pending": True})
+    transaction.on_commit(partial(activation_email_send, user_id=user.pk), robust=True)
+
+
+def _check_profile(*, role: str, display_name: str, profile: dict[str, Any]) -> None:
+    """Run the profile checks of ``profile_upsert`` for a user that is never saved.
+
+    The savepoint is always rolled back (nothing is left, no on-commit work survives it); only a
+    ValidationError comes out, exactly as a new address would have had.
+    """
+    with transaction.atomic():
+        probe = User.objects.create_user(
+            email=f"probe-{uuid.uuid4().hex}@signup.invalid", role=role, display_name=display_name, is_active=False
+        )
+        profile_upsert(user=probe, data=profile)
+        transaction.set_rollback(True)
+
+
+def user_activate(*, user: User, token: str, password: str) -> User:
+    """Confirm a signed-up address: the link's token *and* the password chosen at sign-up.
+
+    Asking for the password means a confirmation link sent for an account someone else created
+    with your address (to squat it) cannot be used to switch that account on: you do not know its
+    password. The owner of the address can instead choose a new password (``password reset``),
+    which also confirms it.
+    """
+    if not (user.pending_activation and activation_token_generator.check_token(user, token)):
+        raise ValidationError({"token": _("This confirmation link is invalid or has expired.")})
+    if not user.check_password(password):
+        raise ValidationError({"password": _("That is not the password you chose when you signed up.")})
+    return _activate(user=user, how="link")
+
+
+@transaction.atomic
+def _activate(*, user: User, how: str) -> User:
+    changed = User.objects.filter(pk=user.pk, pending_activation=True).update(is_active=True, pending_activation=False)
+    user.refresh_from_db(fields=["is_active", "pending_activation"])
+    if changed:
+        audit_log(actor=user, action="user.activated", target=user, data={"how": how})
+    return user
+
+
+def user_activate_by_password_reset(*, user: User) -> User:
+    """A password chosen through an e-mailed link proves the address: a pending account is confirmed.
+
+    An account staff deactivated is not pending, so a reset never re-opens it.
+    """
+    if user.pending_activation:
+        return _activate(user=user, how="password_reset")
     return user
 
 
@@ -152,7 +257,16 @@ def profile_for(user: Any) -> Any:
     return getattr(user, attr, None) if attr else None
 
 
-__all__ = ["SELF_SERVICE_ROLES", "profile_for", "profile_upsert", "qgrader_licence_verify", "user_register"]
+__all__ = [
+    "SELF_SERVICE_ROLES",
+    "profile_for",
+    "profile_upsert",
+    "qgrader_licence_verify",
+    "user_activate",
+    "user_activate_by_password_reset",
+    "user_register",
+    "user_signup",
+]
 
 
 def _member_item(item: Any) -> tuple[int | None, str, str | None]:

@@ -134,10 +134,22 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # True when the recipient should also get it by e-mail; with emailed_at empty it is still owed
-    # (the sweep in core.tasks resends it if the enqueue was lost, e.g. with Redis down).
+
+    class EmailStatus(models.TextChoices):
+        NOT_WANTED = "not_wanted", _("Not e-mailed")
+        PENDING = "pending", _("Owed")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # True when the recipient should also get it by e-mail; while ``email_status`` is pending it is
+    # still owed (the sweep in core.tasks resends it if the enqueue was lost, e.g. with Redis down).
     email_wanted = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A send that can never work (a refused address, a bad header) or that kept failing ends in
+    # ``failed`` with the reason; nothing picks it up again.
+    email_status = models.CharField(max_length=12, choices=EmailStatus.choices, default=EmailStatus.NOT_WANTED)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -148,7 +160,10 @@ class Notification(models.Model):
                 name="notification_once_per_key",
             )
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["email_status", "created_at"], name="notification_email_owed"),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 

@@ -157,10 +157,21 @@ MATRIX: dict[str, Case] = {
     "job_progress": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
     # --- accounts -----------------------------------------------------------------------------
     "api-register": POST(EVERYONE),
+    "api-activate": POST(EVERYONE),  # the e-mailed link's uid and token are the credential
     "api-token": POST(EVERYONE),
+    "api-tokens": C(SIGNED_IN, secret=lambda w: "matrix-device", sees=OWNER),
+    "api-tokens-revoke-all": POST(SIGNED_IN),  # each user's own tokens
+    "api-token-revoke": write("delete", OWNER, pk("api_token")),
     "api-me": C(SIGNED_IN),
     "api-producer-profile": C(PRODUCERS),
     "accounts:signup": C(EVERYONE),
+    "accounts:signup_sent": C(EVERYONE),
+    "accounts:activate": C(EVERYONE, lambda w: {"uidb64": "MQ", "token": "confirm"}),
+    "accounts:password_change": C(SIGNED_IN),
+    "accounts:password_change_done": C(SIGNED_IN),
+    "accounts:tokens": C(SIGNED_IN, secret=lambda w: "matrix-device", sees=OWNER),
+    "accounts:token_revoke": POST(OWNER, pk("api_token")),
+    "accounts:tokens_revoke_all": POST(SIGNED_IN),
     "accounts:login": C(EVERYONE),
     "accounts:logout": POST(EVERYONE),
     "accounts:password_reset": C(EVERYONE),

@@ -199,7 +199,8 @@ def received(request: HttpRequest, public_id: Any) -> HttpResponse:
             for message in exc.messages:
                 form.add_error("amount", message)
         except Conflict as exc:
-            form.add_error(None, str(exc))
+            # Shown as a page message: once nothing is due the form itself is no longer shown.
+            messages.error(request, str(exc))
         else:
             messages.success(request, _("Bank transfer recorded as received."))
             return redirect("payments:detail", public_id=payment.public_id)

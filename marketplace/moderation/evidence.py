@@ -140,6 +140,13 @@ def lot_premium(lot: Lot) -> Any | None:
     return premium_model.objects.filter(lot=lot).select_related("baseline").first()
 
 
+def fallback_scores(lot: Lot) -> dict[str, Any]:
+    """The catalogue score (already of the current harvest) when the cupping app is not installed."""
+    if lot.official_score is None or not lot.official_score_protocol:
+        return {}
+    return {lot.official_score_protocol: lot.official_score}
+
+
 def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
     lot = lot or lot_for_evidence(claim.lot_id)
     events = list(lot.custody_events.all())
@@ -161,6 +168,8 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         claim_kind=claim.kind,
         weight_kg=lot.weight_kg,
         process=lot.process,
+        process_modifiers=[str(m) for m in lot.process_modifiers or []],
+        harvest_year=lot.harvest_year,
         producer_name=producer_name(lot),
         farm_name=lot.farm.name if lot.farm else "",
         plots=[PlotEvidence(p.name, p.area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
@@ -191,11 +200,16 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
                 score=s.final_score,
                 protocol=s.protocol,
                 has_signed_original=bool(s.original),
+                harvest_year=s.harvest_year,
+                cupped_on=s.cupped_on,
+                sheet_id=s.pk,
             )
             for s in sheets
         ],
-        official_score=lot.official_score,
-        official_score_protocol=lot.official_score_protocol,
+        # None: hallmarks.lot_official_scores derives them from the sheets above (current harvest,
+        # per protocol). This is the line to fill from cupping.selectors.lot_official_scores(lot=lot)
+        # once the cupping app offers it; without the cupping app, the lot's denormalised score.
+        official_scores=None if sheets is not None else fallback_scores(lot),
         signed_originals=sum(1 for s in sheets or [] if s.original),
         green_gradings=len(active_gradings(lot)),
         plot_photos=sum(1 for p in lot.photos.all() if p.kind == "plot"),

@@ -143,6 +143,10 @@ class ClaimDecision(AppendOnlyModel):
     reason = models.TextField(_("reason"), max_length=5000)
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     evidence_version = models.PositiveIntegerField()
+    # An approval over failing hallmarks: hallmark key → the moderator's reason for approving despite it.
+    overrides = models.JSONField(_("approved despite"), default=dict, blank=True)
+    # The hallmark results the decision was taken on: key → {"result": ..., "reason": ...}.
+    hallmarks = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

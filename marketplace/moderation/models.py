@@ -157,6 +157,15 @@ class ClaimDecision(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.decision} on claim {self.claim_id}"
 
+    @property
+    def override_list(self) -> list[dict[str, str]]:
+        """The overrides in hallmark order, each with its label: for pages and the API."""
+        order = {k: i for i, k in enumerate(HallmarkKey.values)}
+        return [
+            {"key": key, "label": str(HallmarkKey(key).label) if key in order else key, "reason": reason}
+            for key, reason in sorted((self.overrides or {}).items(), key=lambda kv: order.get(kv[0], 99))
+        ]
+
 
 class ClaimReply(AppendOnlyModel):
     """The producer's answer to a decision (new evidence itself goes through the lots/cupping pages)."""

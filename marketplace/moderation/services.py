@@ -109,6 +109,10 @@ def _clean_overrides(overrides: Any) -> dict[str, str]:
         return {}
     if not isinstance(overrides, dict):
         raise ValidationError({"overrides": _("Give the overrides as hallmark code → reason.")})
+    if len(overrides) > len(HallmarkKey.values):
+        raise ValidationError(
+            {"overrides": _("At most one override per hallmark (%(n)s).") % {"n": len(HallmarkKey.values)}}
+        )
     cleaned: dict[str, str] = {}
     unknown: list[str] = []
     short: list[str] = []

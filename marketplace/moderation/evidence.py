@@ -17,9 +17,11 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Sum
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from lots.models import CustodyEvent, Lot, LotPhoto, Plot
+from lots.models import Additives, CustodyEvent, Lot, LotPhoto, Plot
 from marketplace.moderation import conf
 from marketplace.moderation.hallmarks import CustodyStep, Evidence, PlotEvidence, SheetEvidence
 
@@ -59,9 +61,9 @@ def verify_links(events: Iterable[CustodyEvent]) -> ChainCheck:
     for index, event in enumerate(sorted(events, key=lambda e: e.seq), start=1):
         count = index
         if event.seq != index:
-            return ChainCheck(False, index, event.seq, _("an event is missing from the sequence"))
+            return ChainCheck(False, index, event.seq, gettext_lazy("an event is missing from the sequence"))
         if event.prev_hash != expected_prev:
-            return ChainCheck(False, index, event.seq, _("the link to the previous event does not match"))
+            return ChainCheck(False, index, event.seq, gettext_lazy("the link to the previous event does not match"))
         expected_prev = event.content_hash
     return ChainCheck(True, count)
 
@@ -82,7 +84,7 @@ def effective_custody(events: list[CustodyEvent]) -> list[CustodyEvent]:
     return sorted(live, key=lambda e: (root_seq(e), e.seq))
 
 
-def plot_geometry_error(plot: Plot) -> str | None:
+def _geometry_error_now(plot: Plot) -> str | None:
     if not plot.geometry:
         return str(_("not geolocated"))
     try:
@@ -94,6 +96,14 @@ def plot_geometry_error(plot: Plot) -> str | None:
     except ValidationError as exc:
         return " ".join(str(m) for m in exc.messages)
     return None
+
+
+def plot_geometry_error(plot: Plot) -> Any:
+    """None, or the error as lazy text: the lots app writes its messages in the active language,
+    and the hallmark reasons are written in every language from one gathered Evidence."""
+    if _geometry_error_now(plot) is None:
+        return None
+    return lazy(lambda: _geometry_error_now(plot) or "", str)()
 
 
 def lot_for_evidence(lot_id: int) -> Lot:
@@ -215,12 +225,13 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         plot_photos=sum(1 for p in lot.photos.all() if p.kind == "plot"),
         premium_ratio=premium_ratio,
         premium_flags=list(getattr(premium, "flags", []) or []),
-        baseline_label=_("the %(origin)s specialty baseline") % {"origin": baseline.origin}
+        # Lazy texts: each reason is written in every language from this one Evidence.
+        baseline_label=lazy(lambda: _("the %(origin)s specialty baseline") % {"origin": baseline.origin}, str)()
         if baseline is not None and baseline.origin
         else "",
         additives=lot.additives,
         additives_detail=lot.additives_detail,
-        additives_label=str(lot.get_additives_display()) if lot.additives else "",
+        additives_label=Additives(lot.additives).label if lot.additives in Additives.values else "",
         texts=[lot.story, lot.name, *(e.notes for e in events)],
     )
 

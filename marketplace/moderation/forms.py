@@ -41,7 +41,7 @@ class DecisionForm(forms.Form):
             self.failing_keys.append(hallmark.key)
             self.fields[OVERRIDE_PREFIX + hallmark.key] = forms.CharField(
                 label=_("Approve despite “%(hallmark)s” failing, because…") % {"hallmark": hallmark.get_key_display()},
-                help_text=hallmark.reason,
+                help_text=hallmark.display_reason,
                 required=False,
                 max_length=conf.OVERRIDE_REASON_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 2}),

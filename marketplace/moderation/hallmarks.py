@@ -1,7 +1,8 @@
 """The eight hallmark checks: small pure functions over a gathered ``Evidence`` object.
 
 Nothing here touches the database, so tests can build evidence directly; ``evidence.gather`` reads
-the rows. Each check returns a ``Finding`` (key, result, reason a person can read).
+the rows. Each check returns a ``Finding`` (key, result, reason a person can read); every reason is
+a gettext string with placeholders, and ``evaluate_translated`` writes it in each language.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from lots.models import CustodyStage, Process
@@ -67,6 +70,9 @@ class Finding:
     key: str
     result: str
     reason: str
+    # The reason in every configured language (``evaluate_translated``): a stored result is read
+    # by people in other languages than the one of whoever happened to trigger the computation.
+    reasons: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -675,3 +681,19 @@ CHECKS: tuple[Callable[[Evidence], Finding], ...] = (
 
 def evaluate(ev: Evidence) -> list[Finding]:
     return [check(ev) for check in CHECKS]
+
+
+def evaluate_translated(ev: Evidence) -> list[Finding]:
+    """``evaluate`` with each reason written in every language of ``settings.LANGUAGES``.
+
+    The checks are pure, so the results agree across languages; ``reason`` is the default
+    language's text (LANGUAGE_CODE), ``reasons`` maps each language code to its text.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        base = evaluate(ev)
+    texts: dict[str, list[str]] = {settings.LANGUAGE_CODE: [f.reason for f in base]}
+    for code, _name in settings.LANGUAGES:
+        if code not in texts:
+            with translation.override(code):
+                texts[code] = [f.reason for f in evaluate(ev)]
+    return [Finding(f.key, f.result, f.reason, {code: texts[code][i] for code in texts}) for i, f in enumerate(base)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
@@ -123,7 +124,9 @@ class HallmarkResult(models.Model):
     claim = models.ForeignKey(MicroLotClaim, on_delete=models.CASCADE, related_name="hallmarks")
     key = models.CharField(max_length=20, choices=HallmarkKey.choices)
     result = models.CharField(max_length=4, choices=HallmarkOutcome.choices)
-    reason = models.TextField()
+    reason = models.TextField()  # in settings.LANGUAGE_CODE
+    # language code → the reason in that language, written when the result is computed.
+    reasons = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -134,6 +137,11 @@ class HallmarkResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.result}"
+
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language, else in the default language."""
+        return (self.reasons or {}).get((get_language() or "")[:2]) or self.reason
 
 
 class ClaimDecision(AppendOnlyModel):

@@ -148,7 +148,7 @@ def verification_for_buyers(lot: Lot) -> Verification | None:
             key=h.key,
             label=str(h.get_key_display()),
             result=h.result,
-            reason=h.reason,
+            reason=h.display_reason,
             approved_despite=overrides.get(h.key) if h.result == HallmarkOutcome.FAIL else None,
         )
         for h in ordered_hallmarks(claim)

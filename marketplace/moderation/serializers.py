@@ -44,6 +44,10 @@ StatusField = _inline_enum(ClaimStatus, "pending, evidence_requested, approved o
 
 
 class HallmarkSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(
+        source="display_reason", read_only=True, help_text="In the request's language (Accept-Language)."
+    )
+
     class Meta:
         model = HallmarkResult
         fields = ["key", "result", "reason", "computed_at"]

@@ -187,7 +187,12 @@ def _store_findings(*, claim_id: int, findings: list[hallmarks.Finding], version
         HallmarkResult.objects.update_or_create(
             claim_id=claim_id,
             key=finding.key,
-            defaults={"result": finding.result, "reason": finding.reason, "computed_at": now},
+            defaults={
+                "result": finding.result,
+                "reason": finding.reason,
+                "reasons": finding.reasons,
+                "computed_at": now,
+            },
         )
     MicroLotClaim.objects.filter(pk=claim_id).update(
         hallmarks_computed_at=now,
@@ -275,7 +280,7 @@ def claim_decide(
         now = timezone.now()
         # Under the lot and claim locks no evidence change can slip in, so these are the results
         # of exactly the evidence (version) this decision is about.
-        findings = hallmarks.evaluate(evidence.gather(claim=current))
+        findings = hallmarks.evaluate_translated(evidence.gather(claim=current))
         _store_findings(claim_id=current.pk, findings=findings, version=current.evidence_version, now=now)
         failing = [f.key for f in findings if f.result == HallmarkOutcome.FAIL]
         if target == ClaimStatus.APPROVED:
@@ -471,7 +476,7 @@ def claim_recompute(*, claim_id: int) -> str:
     if claim is None:
         return "gone"
     version = claim.evidence_version
-    findings = hallmarks.evaluate(evidence.gather(claim=claim))
+    findings = hallmarks.evaluate_translated(evidence.gather(claim=claim))
     now = timezone.now()
     with transaction.atomic():
         # Lot before claim, as everywhere (the re-open below writes the lot's badge).
@@ -493,7 +498,7 @@ def claim_recompute(*, claim_id: int) -> str:
 
 def _reopen_for_failing(*, claim: MicroLotClaim, keys: list[str], now: Any) -> None:
     """Back to the queue without the badge: a hallmark fails that the approval did not override."""
-    detail = _("now failing: %(list)s") % {"list": _hallmark_names(keys)}
+    detail = "hallmarks now failing: " + ", ".join(keys)  # stored for every reader: codes, not prose
     MicroLotClaim.objects.filter(pk=claim.pk, status=ClaimStatus.APPROVED).update(
         status=ClaimStatus.PENDING, waiting_since=now, reopened_count=F("reopened_count") + 1
     )

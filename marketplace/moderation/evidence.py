@@ -12,12 +12,12 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Sum
-from django.utils.functional import lazy
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,7 +41,7 @@ class ChainCheck:
     ok: bool
     count: int
     first_broken_seq: int | None = None
-    reason: str = ""
+    reason: str | Promise = ""  # lazy where moderation writes it, so each language renders its own
 
 
 def verify_chain(lot_id: int, events: list[CustodyEvent]) -> ChainCheck:
@@ -199,7 +199,7 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
             for e in live
         ],
         chain_ok=chain.ok,
-        chain_reason=chain.reason,
+        chain_reason=cast(str, chain.reason),  # lazy text: rendered in each language
         chain_broken_seq=chain.first_broken_seq,
         sheets=None
         if sheets is None
@@ -231,7 +231,7 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         else "",
         additives=lot.additives,
         additives_detail=lot.additives_detail,
-        additives_label=Additives(lot.additives).label if lot.additives in Additives.values else "",
+        additives_label=cast(str, Additives(lot.additives).label) if lot.additives in Additives.values else "",
         texts=[lot.story, lot.name, *(e.notes for e in events)],
     )
 

@@ -112,7 +112,7 @@ def claim_evidence(claim: MicroLotClaim) -> dict[str, Any]:
 @dataclass(frozen=True)
 class PublicHallmark:
     key: str
-    label: str
+    name: str
     result: str
     reason: str
     approved_despite: str | None  # the moderator's reason, when the hallmark fails and was overridden
@@ -146,7 +146,7 @@ def verification_for_buyers(lot: Lot) -> Verification | None:
     rows = [
         PublicHallmark(
             key=h.key,
-            label=str(h.get_key_display()),
+            name=str(h.get_key_display()),
             result=h.result,
             reason=h.display_reason,
             approved_despite=overrides.get(h.key) if h.result == HallmarkOutcome.FAIL else None,

@@ -175,7 +175,7 @@ ResultField = _inline_enum(HallmarkOutcome, "pass, warn or fail")
 
 class PublicHallmarkSerializer(serializers.Serializer):
     key = HallmarkKeyField()
-    label = serializers.CharField()
+    name = serializers.CharField(help_text="The hallmark's name in the request's language.")
     result = ResultField()
     reason = serializers.CharField()
     approved_despite = serializers.CharField(

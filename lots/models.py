@@ -493,6 +493,8 @@ class CustodyStage(models.TextChoices):
     DEPULPING = "depulping", _("Depulping")
     FERMENTATION = "fermentation", _("Fermentation")
     DRYING = "drying", _("Drying")
+    # Wet-hulled (semi-washed) chains hull the parchment while still wet, then dry the green (DOMAIN.md §10).
+    WET_HULLING = "wet_hulling", _("Wet hulling")
     MILLING = "milling", _("Milling")
     PACKAGING = "packaging", _("Packaging")
     WAREHOUSE = "warehouse", _("Warehouse")

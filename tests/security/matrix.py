@@ -334,6 +334,7 @@ MATRIX: dict[str, Case] = {
     "payments:received": POST(MOD, pay_page),
     # --- moderation ---------------------------------------------------------------------------
     "api-lot-claim": C(OWNER_MOD, pk("lot", "lot_id")),
+    "api-lot-verification": C(OWNER_MOD, pk("draft", "lot_id")),  # public for public lots, like the lot itself
     "api-claims": C(PRODUCERS_MOD, secret=lambda w: f'"id":{w["claim"].pk},', sees=OWNER_MOD),
     "api-claim-decision": POST(MOD, pk("claim")),
     "api-claim-reply": POST(OWNER, pk("claim")),

@@ -106,6 +106,7 @@ def user_signup(
         raced = User.objects.filter(email__iexact=email).first()
         if raced is None:
             raise
+        _check_profile(role=role, display_name=display_name, profile=profile or {})
         transaction.on_commit(partial(signup_existing_email_send, user_id=raced.pk), robust=True)
         return
     profile_upsert(user=user, data=profile or {})

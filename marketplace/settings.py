@@ -50,7 +50,7 @@ _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (on a development checkout, set DEBUG=1).")
     SECRET_KEY = _DEV_SECRET_KEY
 elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured("SECRET_KEY must be a real secret of at least 50 characters.")

@@ -598,15 +598,21 @@ def check_integrity(ev: Evidence) -> Finding:
 
 # --- disclosure ----------------------------------------------------------------------------------
 
-_CLAUSE_SPLIT = re.compile(r"[.;:!?¡¿,()\[\]\n\r\t]+|\s[-–—]\s")
+# A colon does not end a clause: "Additives: none" is one statement.
+_CLAUSE_SPLIT = re.compile(r"[.;!?¡¿,()\[\]\n\r\t]+|\s[-–—]\s")
 _TOKEN = re.compile(r"[\w']+")
 _NEGATION_REACH = 4  # words back from an infusion word that a negation still covers
 _NO_REACH = 2  # "no" only right before ("no infusion", "no se infusionó"): in Portuguese it is "in the"
 
 
+# Words right after an infusion word that say there was none ("additive-free", "Additives: none").
+# Not "no": in Portuguese "infusão no tanque" is "infusion in the tank".
+_NEGATED_AFTER = frozenset({"free", "none", "nothing", "nada", "ninguno", "ninguna", "ningun", "nenhum", "nenhuma"})
+
+
 def _negated(before: list[str], after: str | None) -> bool:
     """Is the infusion word after ``before`` (the clause's words before it) under a negation?"""
-    if after == "free":  # "additive-free", "infusion free"
+    if after in _NEGATED_AFTER:
         return True
     for distance, word in enumerate(reversed(before[-_NEGATION_REACH:]), start=1):
         if word in conf.CLAUSE_WORDS:

@@ -469,6 +469,9 @@ NEGATIONS = [
     "Sem infusão nem aditivos.",
     "Sem qualquer tipo de infusão.",
     "Nunca co-fermentado.",
+    "Additives: none.",
+    "Aditivos: ninguno.",
+    "Infusão: nenhuma.",
 ]
 DECLARATIONS = [
     "Infused with passion fruit.",
@@ -482,6 +485,7 @@ DECLARATIONS = [
     "Co-fermentado com maracujá.",
     "Fermentado no tanque com infusão de canela.",
     "Secado no terreiro após infusão de canela.",
+    "Additives: cinnamon sticks in the tank.",
 ]
 
 

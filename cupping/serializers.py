@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from django.core.validators import ProhibitNullCharactersValidator
 
 from cupping import scoring
 from cupping.models import CuppingRequest, CuppingSheet, GreenGrading, LotScore, Protocol
@@ -216,8 +217,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class CsvTextField(StrictCharField):
+    """The CSV text reaches the import service as sent, so NUL bytes get the service's message
+    (what the file is, and how to save it as CSV) rather than a generic one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
 class ImportCreateSerializer(serializers.Serializer):
-    csv = StrictCharField(max_length=2 * 1024 * 1024, trim_whitespace=False, help_text="the CSV file's text")
+    csv = CsvTextField(max_length=2 * 1024 * 1024, trim_whitespace=False, help_text="the CSV file's text")
 
 
 class ImportErrorSerializer(serializers.Serializer):

@@ -589,7 +589,8 @@ REASON_LABELS = {
 def moisture_message(*, rulebook: str, moisture_pct: Any, process: str, warning: bool) -> str:
     """The moisture finding with its figure and the limit it was held to."""
     low, high = MOISTURE_LIMITS.get(rulebook, MOISTURE_LIMITS[RULEBOOK_SCA2018])
-    shown = {"value": moisture_pct, "low": low, "high": high}
+    value = to_decimal(moisture_pct)
+    shown = {"value": value.quantize(Decimal("0.1")) if value is not None else moisture_pct, "low": low, "high": high}
     if warning:
         return str(
             _(

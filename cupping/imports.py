@@ -38,6 +38,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from core.errors import Conflict
@@ -588,7 +589,7 @@ def _apply(job: Job) -> str:
     job_finish(
         job_id=job.pk,
         ok=True,
-        message=_("%(n)d sheets imported.") % {"n": len(created)},
+        message=ngettext("%(n)d sheet imported.", "%(n)d sheets imported.", len(created)) % {"n": len(created)},
         result={"preview": confirmed, "created": len(created), "sheet_ids": created},
     )
     return "imported"

@@ -157,8 +157,8 @@ class SheetForm(forms.Form):
             names = (*scoring.SCA_FIELDS, "acidity_intensity", "body_intensity")
             return {n: data.get(n) for n in names}
         if self.protocol == scoring.COE:
-            names = (*scoring.COE_FIELDS, "acidity_intensity", "mouthfeel_intensity")
-            return {n: data.get(n) for n in names}
+            coe_names = (*scoring.COE_FIELDS, "acidity_intensity", "mouthfeel_intensity")
+            return {n: data.get(n) for n in coe_names}
         values: dict[str, Any] = {n: data.get(n) for n in scoring.CVA_FIELDS}
         values["intensities"] = {
             n: data.get(f"intensity_{n}") for n in scoring.CVA_INTENSITIES if data.get(f"intensity_{n}")

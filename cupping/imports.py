@@ -394,7 +394,7 @@ def import_preview(sheets: list[CuppingSheet], *, uploader: Any) -> dict[str, An
     by_lot: dict[int, list[CuppingSheet]] = {}
     for sheet in sheets:
         by_lot.setdefault(sheet.lot_id, []).append(sheet)
-    lots_out = []
+    lots_out: list[dict[str, Any]] = []
     for lot_id in sorted(by_lot):
         new = by_lot[lot_id]
         lot = new[0].lot

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import serializers
 from django.core.validators import ProhibitNullCharactersValidator
+from rest_framework import serializers
 
 from cupping import scoring
 from cupping.models import CuppingRequest, CuppingSheet, GreenGrading, LotScore, Protocol
@@ -246,7 +246,7 @@ class PreviewRowSerializer(serializers.Serializer):
     protocol = serializers.CharField()
     cupped_on = serializers.DateField()
     final_score = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     counts = serializers.BooleanField(help_text="whether the sheet will count towards the official score")
     reasons = serializers.ListField(child=serializers.CharField())
 
@@ -256,7 +256,7 @@ class PreviewExistingSerializer(serializers.Serializer):
     protocol = serializers.CharField()
     cupped_on = serializers.DateField()
     final_score = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     counts = serializers.BooleanField()
 
 
@@ -299,7 +299,7 @@ class ImportJobSerializer(serializers.Serializer):
 
 class LotScoreSerializer(serializers.ModelSerializer):
     lot = serializers.IntegerField(source="lot_id", read_only=True)
-    label = serializers.SerializerMethodField(help_text='the score with its scale, e.g. "CVA 84.50"')
+    label = serializers.SerializerMethodField(help_text='the score with its scale, e.g. "CVA 84.50"')  # type: ignore[assignment]
 
     class Meta:
         model = LotScore
@@ -325,7 +325,7 @@ class OfficialScoreSerializer(serializers.Serializer):
 
     protocol = serializers.CharField()
     value = serializers.DecimalField(max_digits=5, decimal_places=2)
-    label = serializers.CharField(help_text='e.g. "SCA 87.25"')
+    label = serializers.CharField(help_text='e.g. "SCA 87.25"')  # type: ignore[assignment]
     graders = serializers.IntegerField()
     harvest_year = serializers.IntegerField()
     primary = serializers.BooleanField(help_text="the one given as the lot's official_score")

@@ -184,7 +184,7 @@ class LotSerializer(serializers.ModelSerializer):
         cupped on two forms has two entries, each on its own scale (never averaged)."""
         from cupping.selectors import lot_official_scores
 
-        return OfficialScoreSerializer(list(lot_official_scores(lot=lot).values()), many=True).data
+        return list(OfficialScoreSerializer(list(lot_official_scores(lot=lot).values()), many=True).data)
 
     def get_group_members(self, lot: Lot) -> list[str]:
         return [m.name for m in lot.group_members.all()]

@@ -145,7 +145,11 @@ def test_a_lot_cupped_on_two_forms_has_two_official_scores_and_the_sca_one_is_pr
         protocol="cva", value=D("90.13"), graders=2, harvest_year=2025, spread=D("1.25"), primary=False
     )
     primary = lot_official_score(lot=lot)
-    assert primary is not None and (primary.protocol, primary.value, primary.label) == ("sca2004", D("82.50"), "SCA 82.50")
+    assert primary is not None and (primary.protocol, primary.value, primary.label) == (
+        "sca2004",
+        D("82.50"),
+        "SCA 82.50",
+    )
     lot.refresh_from_db()
     assert (lot.official_score, lot.official_score_protocol) == (primary.value, primary.protocol)
     data = api(roaster).get(f"/api/v1/lots/{lot.pk}/").json()
@@ -263,11 +267,15 @@ def test_moisture_out_of_range_fails_a_washed_lot_and_warns_with_the_figure_for_
 
 def test_a_300_g_sample_is_graded_and_labelled_on_the_older_scaa_rules(api, q_grader, lot):
     """DOMAIN.md §5: 300 g only on the older SCAA rules (Premium ≤ 8 full defects, ≤ 3 quakers)."""
-    data = api(q_grader).post(
-        "/api/v1/green-gradings/",
-        grading(lot, sample_grams=300, defects={"broken": 35}, quakers=2, moisture_pct="12.8"),
-        format="json",
-    ).json()
+    data = (
+        api(q_grader)
+        .post(
+            "/api/v1/green-gradings/",
+            grading(lot, sample_grams=300, defects={"broken": 35}, quakers=2, moisture_pct="12.8"),
+            format="json",
+        )
+        .json()
+    )
     assert (data["rulebook"], data["grade_class"], data["specialty"]) == ("SCAA-legacy-300g", "premium", False)
     assert "Older SCAA" in data["rulebook_label"]
     stored = GreenGrading.objects.get(pk=data["id"])
@@ -283,8 +291,14 @@ def test_other_sample_sizes_are_refused_with_a_message_naming_the_rulebooks(api,
     assert "350 g" in message and "300 g" in message and "250 g" in message
     page = q_grader_client.post(
         reverse("cupping:grading_new"),
-        {"lot": lot.pk, "graded_on": yesterday().isoformat(), "sample_grams": "250", "quakers": "0",
-         "moisture_pct": "11", "water_activity": "0.5"},
+        {
+            "lot": lot.pk,
+            "graded_on": yesterday().isoformat(),
+            "sample_grams": "250",
+            "quakers": "0",
+            "moisture_pct": "11",
+            "water_activity": "0.5",
+        },
     )
     assert page.status_code == 400 and 'id="error-sample_grams"' in page.content.decode()
     assert not GreenGrading.objects.exists()
@@ -293,8 +307,15 @@ def test_other_sample_sizes_are_refused_with_a_message_naming_the_rulebooks(api,
 def test_the_grading_form_grades_a_300_g_sample_on_the_older_rules(q_grader_client, lot):
     res = q_grader_client.post(
         reverse("cupping:grading_new"),
-        {"lot": lot.pk, "graded_on": yesterday().isoformat(), "sample_grams": "300", "quakers": "0",
-         "moisture_pct": "11", "water_activity": "0.5", "defect_full_black": "1"},
+        {
+            "lot": lot.pk,
+            "graded_on": yesterday().isoformat(),
+            "sample_grams": "300",
+            "quakers": "0",
+            "moisture_pct": "11",
+            "water_activity": "0.5",
+            "defect_full_black": "1",
+        },
     )
     assert res.status_code == 302, res.content.decode()[:2000]
     report = GreenGrading.objects.get()

@@ -379,9 +379,7 @@ def test_moisture_limits_fail_washed_lots_and_warn_for_naturals_and_honeys(
     process, moisture, specialty, reasons, warnings
 ):
     """DOMAIN.md §5: 10–12 % is the washed-arabica limit; naturals and honeys get a warning."""
-    result = scoring.grade(
-        counts={}, quakers=0, moisture_pct=D(moisture), water_activity=D("0.55"), process=process
-    )
+    result = scoring.grade(counts={}, quakers=0, moisture_pct=D(moisture), water_activity=D("0.55"), process=process)
     assert (result.specialty, result.reasons, result.warnings) == (specialty, reasons, warnings)
 
 

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from core.models import AuditEvent, Job, Notification
 from core.services import notify
-from cupping.models import CuppingSheet
 from cupping.imports import cupping_import_confirm, cupping_import_start
+from cupping.models import CuppingSheet
 from lots.models import Lot
 from marketplace.payments import providers
 from marketplace.payments import services as payment_services

@@ -255,8 +255,8 @@ def _sheet_saved(
         notify(
             recipient=request.requested_by,
             kind="cupping_sheet",
-            message=_("Lot %(lot)s was cupped: %(score)s (%(protocol)s).")
-            % {"lot": sheet.lot, "score": sheet.final_score, "protocol": sheet.protocol},
+            message=_("Lot %(lot)s was cupped: %(score)s.")
+            % {"lot": sheet.lot, "score": scoring.score_label(sheet.protocol, sheet.final_score)},
             url=reverse("cupping:sheet", args=[sheet.pk]),
             dedupe_key=f"cupping-request-done-{request.pk}",
         )

@@ -480,3 +480,52 @@ def test_whatever_the_file_holds_the_job_ends_previewed_or_failed_with_a_reason(
     assert job.message
     if job.status == "failed":
         assert job.result.get("errors") or job.result == {}
+
+
+# --- Races (PostgreSQL) -------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_applying_one_confirmed_import_land_one_set_of_sheets(require_postgres, producer, monkeypatch):
+    from tests.cupping.test_services import run_concurrently
+
+    grader = factories.QGraderFactory()
+    lots = [factories.LotFactory(producer=producer) for _ in range(2)]
+    monkeypatch.setattr(run_cupping_import, "delay", lambda *a, **k: None)  # the test is the worker
+    job = imports.cupping_import_start(
+        by=grader, data=make_csv([sca_row(lots[0]), sca_row(lots[1]), cva_row(lots[0])]).encode()
+    )
+    assert run_cupping_import(str(job.pk)) == "previewed"
+    imports.cupping_import_confirm(job_id=job.pk, by=grader)
+    results = run_concurrently([lambda: run_cupping_import(str(job.pk))] * 3)
+    assert all(r[0] == "ok" for r in results), results
+    assert {r[1] for r in results} <= {"imported", "already-done"}
+    job.refresh_from_db()
+    assert (job.status, job.result["created"]) == ("succeeded", 3)
+    assert CuppingSheet.objects.filter(import_job=job.pk).count() == CuppingSheet.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_confirm_racing_a_cancel_has_one_outcome(require_postgres, producer, monkeypatch):
+    from tests.cupping.test_services import run_concurrently
+
+    grader = factories.QGraderFactory()
+    lot = factories.LotFactory(producer=producer)
+    monkeypatch.setattr(run_cupping_import, "delay", lambda *a, **k: None)
+    job = imports.cupping_import_start(by=grader, data=make_csv([sca_row(lot)]).encode())
+    run_cupping_import(str(job.pk))
+    results = run_concurrently(
+        [
+            lambda: imports.cupping_import_confirm(job_id=job.pk, by=grader).status,
+            lambda: imports.cupping_import_cancel(job_id=job.pk, by=grader).status,
+        ]
+    )
+    job.refresh_from_db()
+    outcomes = sorted(r[1] for r in results)
+    if job.status == "failed":  # the cancel won: the confirm found nothing to confirm
+        assert outcomes == ["Conflict", "failed"] and not job.params["confirmed"]
+    else:  # the confirm won: the cancel found nothing waiting
+        assert (job.status, job.params["confirmed"]) == ("pending", True)
+        assert outcomes == ["Conflict", "pending"]

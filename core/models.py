@@ -86,6 +86,8 @@ class Job(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Running")
+        # Checked and waiting for its owner to confirm a preview (a cupping import); not finished.
+        PREVIEWED = "previewed", _("Waiting for your confirmation")
         SUCCEEDED = "succeeded", _("Finished")
         FAILED = "failed", _("Failed")
 
@@ -122,6 +124,11 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def polling(self) -> bool:
+        """Whether a progress bar should keep asking: not while it waits for its owner."""
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}
 
 
 class Notification(models.Model):

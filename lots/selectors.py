@@ -69,6 +69,7 @@ def lot_list_queryset(*, for_api: bool = False) -> QuerySet[Lot]:
             Prefetch("tags", queryset=LotTag.objects.order_by("tag")),
             Prefetch("plots", queryset=Plot.objects.only("id")),
             "group_members",
+            "official_scores",  # cupping's per-protocol scores (lot API ``official_scores``)
         )
     return qs.prefetch_related(
         Prefetch("tags", queryset=LotTag.objects.order_by("tag")),

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Currency, Incoterm, PriceUnit
+from cupping.serializers import OfficialScoreSerializer
 from lots.geo import DecimalJSONEncoder
 from lots.models import (
     Additives,
@@ -124,6 +125,11 @@ class LotSerializer(serializers.ModelSerializer):
     variety_suggestion = serializers.SerializerMethodField()
     variety_needs_confirmation = serializers.SerializerMethodField()
     variety_note = serializers.SerializerMethodField()
+    official_score_protocol = serializers.CharField(
+        read_only=True, help_text="the scale of official_score: sca2004, cva or coe (empty when there is none)"
+    )
+    official_score_label = serializers.SerializerMethodField()
+    official_scores = serializers.SerializerMethodField()
 
     class Meta:
         model = Lot
@@ -145,6 +151,8 @@ class LotSerializer(serializers.ModelSerializer):
             "tags",
             "official_score",
             "official_score_protocol",
+            "official_score_label",
+            "official_scores",
             "premium_ratio",
             "verified",
             "variety",
@@ -218,6 +226,20 @@ class LotSerializer(serializers.ModelSerializer):
 
     def get_farm_name(self, lot: Lot) -> str | None:
         return lot.farm.name if lot.farm_id and lot.farm else None
+
+    def get_official_score_label(self, lot: Lot) -> str:
+        """The official score with its scale ("SCA 87.25", "CVA 84.50", "CoE 88.00"), or ""."""
+        from cupping.scoring import score_label
+
+        return score_label(lot.official_score_protocol, lot.official_score)
+
+    @extend_schema_field(OfficialScoreSerializer(many=True))
+    def get_official_scores(self, lot: Lot) -> list[dict[str, Any]]:
+        """Every protocol's official score of the lot's current harvest, primary first; a lot
+        cupped on two forms has two entries, each on its own scale (never averaged)."""
+        from cupping.selectors import lot_official_scores
+
+        return list(OfficialScoreSerializer(list(lot_official_scores(lot=lot).values()), many=True).data)
 
     def get_group_members(self, lot: Lot) -> list[str]:
         return [m.name for m in lot.group_members.all()]

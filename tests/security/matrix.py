@@ -222,6 +222,9 @@ MATRIX: dict[str, Case] = {
     "cupping-sheet-withdraw": POST(GRADER_MOD, pk("sheet")),
     "cupping-import": POST(GRADER),
     "cupping-import-job": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
+    # Only the uploader answers a preview (the world's job waits to be checked: 409 for them).
+    "cupping-import-confirm": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
+    "cupping-import-cancel": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
     "green-grading-list": C(SIGNED_IN),
     "green-grading-detail": C(OWNER_GRADER_MOD, pk("draft_grading")),
     "green-grading-withdraw": POST(GRADER_MOD, pk("grading")),
@@ -245,6 +248,9 @@ MATRIX: dict[str, Case] = {
     "cupping:grading_withdraw": POST(GRADER_MOD, pk("grading")),
     "cupping:import": C(GRADER),
     "cupping:import_template": C(GRADER),
+    "cupping:import_job": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
+    "cupping:import_confirm": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
+    "cupping:import_cancel": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
     "cupping:calibration": C(MOD),
     # --- trade API ----------------------------------------------------------------------------
     "api-sample-price": C(PRODUCERS),

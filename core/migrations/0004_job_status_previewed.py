@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_notification_email_wanted'),
+        ('core', '0003_notification_email_status'),
     ]
 
     operations = [

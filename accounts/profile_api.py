@@ -32,7 +32,7 @@ class ProducerProfileSerializer(serializers.Serializer[Any]):
     country = serializers.RegexField(r"^[A-Za-z]{2}$")
     region = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     is_group = serializers.BooleanField(required=False, default=False)
-    members = GroupMemberSerializer(many=True, required=False, max_length=200)
+    members = GroupMemberSerializer(many=True, required=False, max_length=200)  # type: ignore[call-arg]
 
 
 def _out(profile: ProducerProfile) -> dict[str, Any]:

@@ -229,7 +229,7 @@ def anchors_for(lot_id: int) -> list[Anchor]:
         .values_list("pk", "custody_count", "custody_head_hash")
     )
     for pk, count, head_hash in rows:
-        anchors.append(Anchor(str(_("claim decision #%(id)s") % {"id": pk}), count, head_hash))
+        anchors.append(Anchor(str(_("claim decision #%(id)s") % {"id": pk}), int(count), head_hash))
     return anchors
 
 

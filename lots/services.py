@@ -606,7 +606,9 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
         # Locked (lot, then member, as accounts.services takes them) so that a member cannot be
         # removed from the group between this check and the lot naming them.
         members = list(
-            GroupMember.objects.select_for_update()
+            # of=self: the join to the profile must not lock the profile row too (deadlock with
+            # a profile save that holds it and waits for these members).
+            GroupMember.objects.select_for_update(of=("self",))
             .filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
             .order_by("pk")
         )

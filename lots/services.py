@@ -8,6 +8,7 @@ these, so the rules cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -267,7 +268,8 @@ def variety_match(text: str) -> VarietyMatch:
 
     from lots.varieties import family_of, normalise
 
-    text = (text or "").strip()[:100]
+    # Control characters (a NUL would break the database query) are never part of a name.
+    text = "".join(c for c in (text or "") if unicodedata.category(c) != "Cc").strip()[:100]
     if not text:
         return VarietyMatch(text)
     exact = variety_normalise(text)

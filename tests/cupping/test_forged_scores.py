@@ -343,6 +343,7 @@ POISON = [
     ("lot", "²", "lot"),
     ("lot", "½", "lot"),
     ("lot", "ARABIC", "lot"),  # the fixture lot's own number in Arabic-Indic digits
+    ("lot", "999999999999", "lot"),  # beyond a 32-bit id
     ("flavor", "²", "flavor"),
     ("flavor", "½", "flavor"),
     ("flavor", "١٢", "flavor"),

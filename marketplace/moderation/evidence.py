@@ -157,11 +157,23 @@ def fallback_scores(lot: Lot) -> dict[str, Any]:
     return {lot.official_score_protocol: lot.official_score}
 
 
+def counting_sheet_ids(lot: Lot, harvest_years: set[int]) -> set[int]:
+    """Sheets that would count for their harvest (the hallmark then keeps the current one and
+    says so when only an earlier harvest was cupped)."""
+    from cupping.services import counting_sheets
+
+    ids: set[int] = set()
+    for year in harvest_years:
+        ids.update(counting_sheets(lot_id=lot.pk, harvest_year=year).values_list("pk", flat=True))
+    return ids
+
+
 def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
     lot = lot or lot_for_evidence(claim.lot_id)
     events = list(lot.custody_events.all())
     chain = verify_chain(lot.pk, events)
     sheets = active_sheets(lot)
+    counting = counting_sheet_ids(lot, {s.harvest_year for s in sheets}) if sheets else set()
     premium = lot_premium(lot)
     premium_ratio = getattr(premium, "premium_ratio", None) if premium is not None else lot.premium_ratio
     baseline = getattr(premium, "baseline", None)
@@ -207,7 +219,10 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         else [
             SheetEvidence(
                 grader_id=s.grader_id,
-                independent=bool(s.independent) and s.grader_id != lot.producer_id,
+                # The cupping app's own rule, read live: independent, by an active grader whose
+                # licence is verified and was valid on the cupping day (issue "Trust I": sheets of
+                # an unverified or lapsed licence never count, here no more than in the score).
+                independent=s.pk in counting,
                 score=s.final_score,
                 protocol=s.protocol,
                 has_signed_original=bool(s.original),

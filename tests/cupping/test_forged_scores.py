@@ -384,7 +384,7 @@ def test_a_cell_larger_than_the_csv_modules_field_limit_fails_cleanly(
     )
     assert job["status"] == "failed"
     assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "")]
-    assert "A cell on this line is longer than 131072 characters." == job["errors"][0]["message"]
+    assert job["errors"][0]["message"] == "A cell on this line is longer than 131072 characters."
 
 
 def test_nul_bytes_and_broken_utf8_are_refused_with_a_clear_message_and_no_job(api, q_grader_client, q_grader, lot):

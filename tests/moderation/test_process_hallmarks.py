@@ -12,6 +12,8 @@ import pytest
 from cupping import scoring
 from cupping.models import CuppingSheet
 from cupping.services import lot_score_recompute, sheet_submit
+from lots.models import Lot
+from marketplace.moderation.models import MicroLotClaim
 from tests import factories
 from tests.moderation.builders import add_grading, add_plot_photo, add_premium, add_sheet, genuine_lot
 from tests.moderation.test_hallmarks import DECLARATIONS, HONEY, NATURAL, NATURAL_FERMENTED, NEGATIONS, WET_HULLED
@@ -206,6 +208,32 @@ def test_sheets_of_an_earlier_harvest_do_not_make_an_official_score(api, produce
     finding = hallmarks_of(api(producer), lot)["score"]
     assert finding["result"] == "fail"
     assert "No official score for the 2025 harvest" in finding["reason"]
+
+
+def test_a_sheet_whose_licence_verification_was_withdrawn_no_longer_counts_in_the_score_hallmark(
+    api, producer, q_grader, no_broker
+):
+    """Issue "Trust I": sheets of an unverified or lapsed licence never count as independent or
+    official, in the hallmark as in the catalogue score (the cupping app's rule, read live)."""
+    lot = lot_cupped(producer, q_grader)
+    submit(q_grader, lot, scoring.SCA2004, sca("9.00"))  # 93.00
+    assert hallmarks_of(api(producer), lot)["score"]["result"] == "pass"
+    from django.db import transaction
+
+    from accounts.services import qgrader_licence_verify
+
+    moderator = factories.ModeratorFactory()
+    with transaction.atomic():
+        qgrader_licence_verify(profile=q_grader.q_grader_profile, by=moderator, verified=False)
+    # The decision recomputes every hallmark under its locks: the withdrawn sheet no longer
+    # counts, so the score fails and an approval needs a written reason for it.
+    claim = MicroLotClaim.objects.get(lot=lot)
+    response = api(moderator).post(
+        f"/api/v1/claims/{claim.pk}/decision/", {"decision": "approve", "reason": "Fine."}, format="json"
+    )
+    assert response.status_code == 400, response.data
+    assert "Score (score)" in response.data["extra"]["fields"]["overrides"][0]
+    assert Lot.objects.get(pk=lot.pk).verified_badge == ""
 
 
 def test_sca_and_cva_scores_are_each_shown_on_their_scale_and_never_averaged(api, producer, q_grader, no_broker):

@@ -167,22 +167,44 @@ def _strict_query(params: Any) -> None:
     for name in DECIMAL_PARAMS:
         if any(v.strip() == "" for v in params.getlist(name)):
             errors[name] = ["Must be a number."]
-    for name in ("verified", "mine", "status"):
+    if any(v not in selectors.SCORE_SCALES for v in params.getlist("score_scale")):
+        errors["score_scale"] = [f"Must be one of {', '.join(selectors.SCORE_SCALES)}."]
+    for name in ("verified", "mine", "status", "score_scale"):
         if len(params.getlist(name)) > 1:
             errors[name] = ["Give this parameter once."]
     if errors:
         raise exceptions.ValidationError(errors)
 
 
+SCORE_SCALE_DOC = (
+    "The scale score_min/score_max and score sorts apply to: sca2004 (SCA 2004 form), cva (SCA Coffee "
+    "Value Assessment) or coe (Cup of Excellence form). Scales are never compared as one number "
+    "(an all-5 CVA sheet is 79.00). Filters use sca2004 when it is not given. sort=score_desc with a "
+    "scale orders by that scale's score, lots without one last; without a scale it orders by scale "
+    "group (SCA 2004 lots, then CVA-only, then CoE-only, then unscored), then by score within the group."
+)
+
+
 def _catalogue_parameters() -> list[OpenApiParameter]:
     params = []
     for name, field in CatalogueFilterForm.base_fields.items():
         kind = OpenApiTypes.STR
+        description = str(field.label)
+        enum = None
         if name in DECIMAL_PARAMS:
             kind = OpenApiTypes.DECIMAL
         elif name == "verified":
             kind = OpenApiTypes.BOOL
-        params.append(OpenApiParameter(name, kind, description=str(field.label), many=name == "classification"))
+        if name == "score_scale":
+            enum = list(selectors.SCORE_SCALES)
+            description = SCORE_SCALE_DOC
+        elif name in ("score_min", "score_max"):
+            bound = "at least" if name == "score_min" else "at most"
+            description = (
+                f"Official score of the lot's current harvest {bound} this, on the score_scale scale "
+                "(SCA 2004 when score_scale is not given); a lot without a score on that scale never matches."
+            )
+        params.append(OpenApiParameter(name, kind, description=description, enum=enum, many=name == "classification"))
     params.append(
         OpenApiParameter(
             "status", OpenApiTypes.STR, enum=["listed", "reserved", "sold_out"], description="Public status"

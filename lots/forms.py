@@ -23,7 +23,7 @@ from lots.models import (
     Process,
     ProcessModifier,
 )
-from lots.selectors import SORTS, CatalogueFilters, producer_farms, producer_plots, variety_choices
+from lots.selectors import SCORE_SCALES, SORTS, CatalogueFilters, producer_farms, producer_plots, variety_choices
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -251,6 +251,17 @@ SORT_LABELS = {
 }
 
 
+# A catalogue score filter names its scale: CVA and Cup of Excellence scores are other numbers
+# than SCA 2004 ones (an all-5 CVA sheet is 79.00), DOMAIN.md §1.
+SCORE_SCALE_LABELS = {
+    "sca2004": _("SCA 2004"),
+    "cva": _("CVA (SCA Coffee Value Assessment)"),
+    "coe": _("Cup of Excellence"),
+}
+SCORE_FROM_LABELS = {"sca2004": _("SCA 2004 score from"), "cva": _("CVA score from"), "coe": _("CoE score from")}
+SCORE_TO_LABELS = {"sca2004": _("SCA 2004 score to"), "cva": _("CVA score to"), "coe": _("CoE score to")}
+
+
 class CatalogueFilterForm(forms.Form):
     """The catalogue's GET parameters, shared by the page, the CSV export and the API."""
 
@@ -261,8 +272,21 @@ class CatalogueFilterForm(forms.Form):
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
     process = forms.ChoiceField(label=_("Process"), choices=[("", _("Any")), *Process.choices], required=False)
     variety = forms.ChoiceField(label=_("Variety"), choices=[], required=False)
-    score_min = forms.DecimalField(label=_("Score from"), min_value=0, max_value=100, decimal_places=2, required=False)
-    score_max = forms.DecimalField(label=_("Score to"), min_value=0, max_value=100, decimal_places=2, required=False)
+    score_scale = forms.ChoiceField(
+        label=_("Score scale"),
+        choices=[("", _("Not chosen")), *SCORE_SCALE_LABELS.items()],
+        required=False,
+        help_text=_(
+            "Score filters use the SCA 2004 scale unless you choose another; sorting by score groups lots by "
+            "scale (SCA 2004, then CVA, then Cup of Excellence) unless you choose one."
+        ),
+    )
+    score_min = forms.DecimalField(
+        label=SCORE_FROM_LABELS["sca2004"], min_value=0, max_value=100, decimal_places=2, required=False
+    )
+    score_max = forms.DecimalField(
+        label=SCORE_TO_LABELS["sca2004"], min_value=0, max_value=100, decimal_places=2, required=False
+    )
     price_min = forms.DecimalField(
         label=_("Price from (USD)"), min_value=0, max_digits=12, decimal_places=4, required=False
     )
@@ -286,6 +310,11 @@ class CatalogueFilterForm(forms.Form):
     def __init__(self, *args: Any, varieties: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["variety"].choices = [("", _("Any")), *(varieties if varieties is not None else variety_choices())]  # type: ignore[attr-defined]
+        # The score bounds name the scale they apply to (DOMAIN.md §1: scales are never mixed).
+        scale = self.data.get("score_scale") if self.is_bound else None
+        if scale in SCORE_SCALES:
+            self.fields["score_min"].label = SCORE_FROM_LABELS[scale]
+            self.fields["score_max"].label = SCORE_TO_LABELS[scale]
 
     def clean_country(self) -> str:
         value = (self.cleaned_data.get("country") or "").strip().upper()
@@ -301,6 +330,7 @@ class CatalogueFilterForm(forms.Form):
             region=(data.get("region") or "").strip(),
             process=data.get("process") or "",
             variety=data.get("variety") or "",
+            score_scale=data.get("score_scale") or "",
             score_min=data.get("score_min"),
             score_max=data.get("score_max"),
             price_min=data.get("price_min"),

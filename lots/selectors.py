@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from core.money import KG_PER_LB
 from lots.models import (
@@ -22,11 +22,17 @@ from lots.models import (
     Variety,
 )
 
+# The scales a catalogue score filter or sort can name (cupping.scoring's protocols), and the order
+# of the scale groups when a score sort names none: SCA 2004, then CVA-only, then CoE-only lots.
+SCORE_SCALES = ("sca2004", "cva", "coe")
+DEFAULT_SCORE_SCALE = "sca2004"
+SCORE_SORTS = {"score_desc"}
+
 SORTS: dict[str, list[Any]] = {
     "newest": [F("listed_at").desc(nulls_last=True), "-id"],
     "price_asc": [F("price_usd_per_kg").asc(nulls_last=True), "-id"],
     "price_desc": [F("price_usd_per_kg").desc(nulls_last=True), "-id"],
-    "score_desc": [F("official_score").desc(nulls_last=True), "-id"],
+    "score_desc": [],  # never by one number across scales (DOMAIN.md §1): see _score_order
     "premium_desc": [F("premium_ratio").desc(nulls_last=True), "-id"],
     "premium_asc": [F("premium_ratio").asc(nulls_last=True), "-id"],
     "weight_asc": ["weight_kg", "-id"],
@@ -43,6 +49,7 @@ class CatalogueFilters:
     region: str = ""
     process: str = ""
     variety: str = ""  # a Variety slug
+    score_scale: str = ""  # sca2004 | cva | coe; "" = not given (filters use SCA 2004, sorts group)
     score_min: Decimal | None = None
     score_max: Decimal | None = None
     price_min: Decimal | None = None
@@ -131,10 +138,7 @@ def catalogue(filters: CatalogueFilters, *, base: QuerySet[Lot] | None = None) -
         qs = qs.filter(process=filters.process)
     if filters.variety:
         qs = qs.filter(variety__slug=filters.variety)
-    if filters.score_min is not None:
-        qs = qs.filter(official_score__gte=filters.score_min)
-    if filters.score_max is not None:
-        qs = qs.filter(official_score__lte=filters.score_max)
+    qs = _score_filter(qs, filters)
     if filters.price_min is not None:
         qs = qs.filter(price_usd_per_kg__gte=_per_kg(filters.price_min, filters.price_unit))
     if filters.price_max is not None:
@@ -150,7 +154,67 @@ def catalogue(filters: CatalogueFilters, *, base: QuerySet[Lot] | None = None) -
     if filters.tag:
         qs = qs.filter(tags__tag=filters.tag)
     qs = search(qs, filters.q)
+    if filters.score_scale in SCORE_SCALES:
+        # The chosen scale's score of the current harvest, for the sort and for the cards to show
+        # beside the primary one (one correlated subquery in the row query).
+        qs = qs.annotate(scale_score=Subquery(_current_scores(filters.score_scale).values("mean")[:1]))
+    if filters.sort in SCORE_SORTS:
+        return _score_order(qs, filters.score_scale)
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+
+
+def _current_scores(scale: str | None = None) -> QuerySet[Any]:
+    """LotScore rows of the outer lot's CURRENT harvest (a row left from an earlier harvest, before
+    its rescore ran, never counts), optionally of one scale."""
+    from cupping.models import LotScore
+
+    rows = LotScore.objects.filter(lot=OuterRef("pk"), harvest_year=OuterRef("harvest_year"))
+    return rows.filter(protocol=scale) if scale else rows
+
+
+def _score_filter(qs: QuerySet[Lot], filters: CatalogueFilters) -> QuerySet[Lot]:
+    """``score_min``/``score_max`` on ONE scale's official score (DOMAIN.md §1: never rank a CVA
+    score against a 2004 score as if they were the same number).
+
+    The scale is ``score_scale`` (SCA 2004 when not given). A lot with both an SCA 2004 and a CVA
+    score matches a CVA filter on its CVA score, and a CVA-only lot never matches an SCA filter.
+    One correlated EXISTS on LotScore's (lot, protocol) unique index; no per-row Python.
+    """
+    if filters.score_min is None and filters.score_max is None:
+        return qs
+    rows = _current_scores(filters.score_scale or DEFAULT_SCORE_SCALE)
+    if filters.score_min is not None:
+        rows = rows.filter(mean__gte=filters.score_min)
+    if filters.score_max is not None:
+        rows = rows.filter(mean__lte=filters.score_max)
+    return qs.filter(Exists(rows))
+
+
+def _scale_rank() -> Case:
+    """0 for SCA 2004, 1 for CVA, 2 for CoE: the catalogue's primary-protocol order."""
+    return Case(
+        *(When(protocol=p, then=Value(i)) for i, p in enumerate(SCORE_SCALES)),
+        default=Value(len(SCORE_SCALES)),
+        output_field=IntegerField(),
+    )
+
+
+def _score_order(qs: QuerySet[Lot], scale: str) -> QuerySet[Lot]:
+    """Sort by score without ever interleaving scales (DOMAIN.md §1: never rank a CVA score against
+    a 2004 score as if they were the same number).
+
+    With ``scale`` given: by that scale's score of the current harvest, lots without one last.
+    Without: by scale group first (lots with an SCA 2004 score, then CVA-only, then CoE-only, then
+    unscored), then by the group's score. Both are correlated subqueries in the one row query, so
+    the page's query count does not change; they read LotScore through its (lot, protocol) index.
+    """
+    if scale in SCORE_SCALES:  # catalogue() annotated scale_score
+        return qs.order_by(F("scale_score").desc(nulls_last=True), "-id")
+    primary = _current_scores().annotate(rank=_scale_rank()).order_by("rank")
+    return qs.annotate(
+        score_group=Subquery(primary.values("rank")[:1], output_field=IntegerField()),
+        group_score=Subquery(primary.values("mean")[:1]),
+    ).order_by(F("score_group").asc(nulls_last=True), F("group_score").desc(nulls_last=True), "-id")
 
 
 def visible_lots(user: Any) -> QuerySet[Lot]:

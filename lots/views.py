@@ -28,6 +28,7 @@ from core.decorators import role_required
 from core.errors import Conflict
 from core.money import KG_PER_LB, quantize_price
 from core.registry import lot_hold_reason, lot_sections_for
+from cupping.scoring import score_label
 from lots import conf, geo, selectors, services
 from lots.forms import (
     CatalogueFilterForm,
@@ -76,6 +77,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "lots": page.object_list,
         "query": params.urlencode(),
         "csv_query": params.urlencode(),
+        # The scale the filter or sort named: cards show that scale's score beside the primary one.
+        "score_scale": filters.score_scale,
     }
     template = "lots/partials/catalogue_results.html" if getattr(request, "htmx", False) else "lots/catalogue.html"
     return render(request, template, context)
@@ -115,6 +118,8 @@ CSV_HEADER = [
     "price_usd_per_kg",
     "price_usd_per_lb",
     "official_score",
+    "official_score_protocol",
+    "official_score_label",
     "premium_ratio",
     "verified",
     "tags",
@@ -150,6 +155,8 @@ def offer_list_rows(lots: Any, base_url: str) -> Any:
                 lot.price_usd_per_kg,
                 lot.price_usd_per_lb,
                 lot.official_score,
+                lot.official_score_protocol,
+                score_label(lot.official_score_protocol, lot.official_score),
                 lot.premium_ratio,
                 lot.verified_badge or "",
                 " ".join(t.tag for t in lot.tags.all()),

@@ -107,3 +107,29 @@ def no_broker(monkeypatch: Any) -> list[int]:
 
     monkeypatch.setattr(tasks.photo_make_derivatives, "delay_on_commit", lambda pk: sent.append(pk))
     return sent
+
+
+def give_scores(lot: Any, harvest_year: int | None = None, **scores: str) -> Any:
+    """Store official scores the way ``cupping.services.lot_score_recompute`` leaves them: one
+    LotScore row per protocol (``sca2004="87.25"``, ``cva="84.50"``, ``coe=...``) and the primary
+    one (SCA 2004, else CVA, else CoE) cached on the lot. ``harvest_year`` other than the lot's
+    makes the rows a stale, earlier harvest's (nothing is cached then)."""
+    from cupping.models import LotScore
+    from cupping.scoring import PRIMARY_ORDER
+
+    year = harvest_year or lot.harvest_year
+    for protocol, value in scores.items():
+        LotScore.objects.create(
+            lot=lot,
+            protocol=protocol,
+            harvest_year=year,
+            mean=Decimal(value),
+            graders=2,
+            spread=Decimal("0.50"),
+            is_catalogue_score=protocol == next(p for p in PRIMARY_ORDER if p in scores),
+        )
+    if year == lot.harvest_year:
+        primary = next(p for p in PRIMARY_ORDER if p in scores)
+        lot.official_score, lot.official_score_protocol = Decimal(scores[primary]), primary
+        lot.save(update_fields=["official_score", "official_score_protocol"])
+    return lot

@@ -11,13 +11,14 @@ from django.urls import reverse
 
 from lots.models import LotTag
 from tests.factories import FarmFactory, LotFactory, PlotFactory, VarietyFactory
+from tests.lots.conftest import give_scores
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def shelf(producer, second_producer):
-    """Five lots of two producers in two countries; one draft that must never show."""
+    """Five lots of two producers in two countries, three with SCA 2004 scores; one draft that must never show."""
     co = FarmFactory(producer=producer, country="CO", region="Huila", name="La Esperanza")
     pa = FarmFactory(producer=second_producer, country="PA", region="Chiriquí", name="Ramírez")
     pink = VarietyFactory(name="Pink Bourbon")
@@ -28,7 +29,6 @@ def shelf(producer, second_producer):
             name="Huila Gesha",
             weight_kg=Decimal("320"),
             price_usd_per_kg=Decimal("30"),
-            official_score=Decimal("89.5"),
             premium_ratio=Decimal("3.2"),
             story="jasmine bergamot",
         ),
@@ -40,7 +40,6 @@ def shelf(producer, second_producer):
             process="natural",
             weight_kg=Decimal("45"),
             price_usd_per_kg=Decimal("48"),
-            official_score=Decimal("91"),
             premium_ratio=Decimal("6.1"),
             verified_badge="nano",
         ),
@@ -52,12 +51,15 @@ def shelf(producer, second_producer):
             farm=pa,
             name="Chiriquí Geisha",
             price_usd_per_kg=Decimal("120"),
-            official_score=Decimal("93"),
         ),
         "eur": LotFactory(producer=second_producer, farm=pa, name="Euro lot", price_usd_per_kg=None),
         "draft": LotFactory(producer=producer, farm=co, name="Secret draft", status="draft"),
     }
     LotTag.objects.create(lot=lots["pink"], tag="competition")
+    # Official SCA 2004 scores as cupping stores them (score filters read LotScore, per scale).
+    give_scores(lots["gesha"], sca2004="89.5")
+    give_scores(lots["pink"], sca2004="91")
+    give_scores(lots["panama"], sca2004="93")
     return lots
 
 

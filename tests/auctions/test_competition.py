@@ -18,10 +18,11 @@ from marketplace.auctions.tasks import competition_sweep, competition_tag_lot
 from tests.factories import LotFactory, RoasterFactory
 
 
-def nano_lot(score: str | None = "90.00", weight: str = "30", **kwargs: Any) -> Lot:
+def nano_lot(score: str | None = "90.00", weight: str = "30", protocol: str = "sca2004", **kwargs: Any) -> Lot:
+    # (These helpers used to write CVA scores and expect the 2004-form threshold to apply to them.)
     lot = LotFactory(weight_kg=D(weight), **kwargs)
     if score is not None:
-        Lot.objects.filter(pk=lot.pk).update(official_score=D(score), official_score_protocol="cva")
+        Lot.objects.filter(pk=lot.pk).update(official_score=D(score), official_score_protocol=protocol)
         lot.refresh_from_db()
     return lot
 
@@ -102,7 +103,7 @@ def test_threshold_is_a_setting():
 def test_the_sweep_fixes_tags_missed_by_signals():
     keep = nano_lot("90.00")
     stale = nano_lot("80.00")
-    LotTag.objects.create(lot=stale, tag="competition")
+    LotTag.objects.create(lot=stale, tag="competition", source="auto")  # the sweep's own, missed earlier
     counts = competition_sweep()
     assert counts["tagged"] == 1 and counts["untagged"] == 1
     assert tagged(keep) and not tagged(stale)

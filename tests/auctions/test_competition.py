@@ -87,7 +87,8 @@ def test_the_cva_threshold_is_a_setting_and_can_be_switched_off():
             assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "tagged"
     finally:
         importlib.reload(conf)
-    assert conf.COMPETITION_MIN_SCORE_CVA == D("90")
+    default = conf.COMPETITION_MIN_SCORE_CVA
+    assert default == D("90")
 
 
 @pytest.mark.django_db

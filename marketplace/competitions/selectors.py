@@ -41,7 +41,7 @@ def lot_results(user: Any, lot: Lot) -> list[CompetitionResult]:
     qs = CompetitionResult.objects.filter(lot=lot).select_related("decided_by")
     if not can_see_private(user, lot):
         qs = qs.filter(status=ResultStatus.VERIFIED)
-    order = {ResultStatus.VERIFIED: 0, ResultStatus.PENDING: 1, ResultStatus.REJECTED: 2}
+    order: dict[str, int] = {ResultStatus.VERIFIED: 0, ResultStatus.PENDING: 1, ResultStatus.REJECTED: 2}
     return sorted(qs, key=lambda r: (order.get(r.status, 3), -r.year, r.rank, r.pk))
 
 

@@ -234,3 +234,12 @@ def test_a_draft_lots_results_are_private(api, producer, roaster):
     CompetitionResult.objects.filter(pk=result_id).update(status="verified")
     assert api(roaster).get(URL, {"lot": draft.pk}).data["results"] == []
     assert api(None).get(reverse("competitions:lot_results", args=[draft.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("es", "Resultados de competencias"), ("pt", "Resultados de competições")]
+)
+def test_the_competition_pages_speak_spanish_and_portuguese(producer_client, lot, language, expected):
+    producer_client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    page = producer_client.get(reverse("competitions:lot_results", args=[lot.pk])).content.decode()
+    assert expected in page

@@ -270,8 +270,8 @@ class BandPosition(models.TextChoices):
 
 class PremiumFlag(models.TextChoices):
     UNDER_2X = "under_2x", _("Under 2× the baseline on a lot that claims micro-lot status")
-    OVER_10X = "over_10x", _("Over 10× the baseline without nano-lot or competition context")
-    HIGH_PRICE = "high_price", _("200 USD/kg or more without competition provenance or a 90+ score")
+    OVER_10X = "over_10x", _("Over 10× the baseline without nano-lot context or a verified competition result")
+    HIGH_PRICE = "high_price", _("200 USD/kg or more without a verified competition result or a 90+ SCA 2004 score")
 
 
 class LotPremium(models.Model):

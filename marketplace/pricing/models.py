@@ -461,7 +461,7 @@ def protocol_label(protocol: str) -> str:
 
 
 def row_label(origin: str, score_band: str, size_band: str) -> str:
-    """"ET · 86–87.99 points · all lot sizes": each dimension of a baseline row, or "all"."""
+    """ "ET · 86–87.99 points · all lot sizes": each dimension of a baseline row, or "all"."""
     origin_text = origin or str(_("all origins"))
     if score_band in ("", ScoreBand.ALL):
         band_text = str(_("all scores"))

@@ -24,9 +24,9 @@ from core.money import KG_PER_LB
 from core.signals import send_evidence_changed_many
 from lots.models import PUBLIC_STATUSES, Lot
 from marketplace.pricing import conf
-from marketplace.pricing.compute import CLAIMING_CLASSES, PricingContext, high_score_excuses, score_basis
-from marketplace.pricing.models import LotPremium, ScoreBand, SizeBand
-from marketplace.pricing.scores import official_scores
+from marketplace.pricing.compute import CLAIMING_CLASSES, PricingContext
+from marketplace.pricing.models import SCORE_BAND_EDGES, LotPremium, ScoreBand, ScoreBasis, SizeBand
+from marketplace.pricing.scores import CVA, LEGACY_PROTOCOL, SCA2004
 from marketplace.pricing.selectors import CLAIM_CLOSED_STATUSES, claim_model, pricing_context
 
 Progress = Callable[[int, int], None]
@@ -134,26 +134,41 @@ def _reference_tables(ctx: PricingContext, lot_filter_sql: str, lot_params: list
     ]
 
 
-def _score_table(lot_ids: list[int]) -> tuple[str, list[Any]]:
-    """Each scored lot's score basis, band and 90+ exemption, from the same Python as the per-lot path."""
-    rows = []
-    for lot_id, scores in sorted(official_scores(lot_ids).items()):
-        if not scores:
-            continue
-        basis, protocol, score, band = score_basis(scores)
-        rows.append((lot_id, basis, protocol, score, band, high_score_excuses(scores)))
-    return _values(
-        "sc",
-        [
-            ("lot_id", "bigint"),
-            ("basis", "text"),
-            ("protocol", "text"),
-            ("score", "numeric"),
-            ("band", "text"),
-            ("high_score", "boolean"),
-        ],
-        rows,
-    )
+def _scores_sql() -> tuple[str, str]:
+    """(joins, select list): each lot's scores per protocol, in SQL, as ``scores.official_scores`` reads them.
+
+    ``scores.official_scores`` is the one definition (the per-lot path, the tagging, the Python
+    sweep); this is its set-based twin for PostgreSQL, kept honest by the test that runs both
+    sweeps and the per-lot path on the same lots: LotScore rows of the lot's current harvest, the
+    lot's catalogue score winning for its own protocol (a blank protocol is the 2004 form).
+    """
+    from cupping.models import LotScore
+
+    table = LotScore._meta.db_table
+    own = f"COALESCE(NULLIF(l.official_score_protocol, ''), '{LEGACY_PROTOCOL}')"
+    joins = f"""
+    LEFT JOIN {table} ls_sca ON ls_sca.lot_id = l.id AND ls_sca.protocol = '{SCA2004}'
+        AND ls_sca.harvest_year = l.harvest_year
+    LEFT JOIN {table} ls_cva ON ls_cva.lot_id = l.id AND ls_cva.protocol = '{CVA}'
+        AND ls_cva.harvest_year = l.harvest_year
+    LEFT JOIN LATERAL (
+        SELECT x.protocol, x.score FROM (
+            SELECT o.protocol, o.mean AS score FROM {table} o
+            WHERE o.lot_id = l.id AND o.harvest_year = l.harvest_year AND o.protocol NOT IN ('{SCA2004}', '{CVA}')
+                AND NOT (l.official_score IS NOT NULL AND o.protocol = {own})
+            UNION ALL
+            SELECT {own}, l.official_score
+            WHERE l.official_score IS NOT NULL AND {own} NOT IN ('{SCA2004}', '{CVA}')
+        ) x ORDER BY x.protocol LIMIT 1
+    ) oth ON TRUE"""  # noqa: S608 (table names from _meta, protocol names are constants)
+    sca = f"CASE WHEN l.official_score IS NOT NULL AND {own} = '{SCA2004}' THEN l.official_score ELSE ls_sca.mean END"
+    cva = f"CASE WHEN l.official_score IS NOT NULL AND {own} = '{CVA}' THEN l.official_score ELSE ls_cva.mean END"
+    return joins, f"{sca} AS sca, {cva} AS cva, oth.protocol AS oth_protocol, oth.score AS oth_score"
+
+
+_BAND_SQL = (
+    "CASE " + " ".join(f"WHEN sca >= {edge} THEN '{band!s}'" for edge, band in SCORE_BAND_EDGES) + " ELSE '' END"
+)
 
 
 def _claim_sql() -> str:
@@ -238,24 +253,35 @@ def upsert_sql(with_sql: str) -> str:
     claiming = ", ".join(f"'{c}'" for c in CLAIMING_CLASSES)
     changed = " OR ".join(f"{premium}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _CHANGE_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:-2])
+    score_joins, score_columns = _scores_sql()
+    high_cva = "FALSE" if conf.HIGH_SCORE_CVA is None else "COALESCE(cva >= %(high_score_cva)s, FALSE)"
     return f"""{with_sql},
+scored AS (
+    SELECT l.*, {score_columns}
+    FROM {lot} l {score_joins}
+    WHERE l.status IN ({statuses}) AND l.id >= %(lo)s AND l.id < %(hi)s
+),
 src AS (
     SELECT l.id AS lot_id, {_HY_SQL} AS hy, {_SIZE_SQL} AS size, l.classification AS cls,
         l.verified_badge AS badge, UPPER(l.origin_country) AS origin,
         {_competition_sql()} AS comp_id,
         {_claim_sql()} AS claim,
-        COALESCE(sc.basis, 'none') AS basis, COALESCE(sc.protocol, '') AS protocol, sc.score AS score,
-        COALESCE(sc.band, '') AS band, COALESCE(sc.high_score, FALSE) AS high_score,
+        CASE WHEN sca IS NOT NULL THEN '{ScoreBasis.SCA2004.value}'
+             WHEN cva IS NOT NULL OR oth_score IS NOT NULL THEN '{ScoreBasis.OTHER_SCALE.value}'
+             ELSE '{ScoreBasis.NONE.value}' END AS basis,
+        CASE WHEN sca IS NOT NULL THEN '{SCA2004}' WHEN cva IS NOT NULL THEN '{CVA}'
+             ELSE COALESCE(oth_protocol, '') END AS protocol,
+        COALESCE(sca, cva, oth_score) AS score,
+        {_BAND_SQL} AS band,
+        COALESCE(sca >= %(high_score)s, FALSE) OR {high_cva} AS high_score,
         r.usd AS rate, r.valid_on AS rate_on,
         CASE WHEN l.price_unit = 'kg' THEN l.price * %(kg_per_lb)s * r.usd ELSE l.price * r.usd END AS per_lb_raw,
         ROUND(CASE WHEN l.price_unit = 'kg' THEN l.price * r.usd ELSE l.price * r.usd / %(kg_per_lb)s END, 4)
             AS asking,
         CASE WHEN l.incoterm = 'FOB' THEN 0::numeric ELSE a.usd END AS adj
-    FROM {lot} l
+    FROM scored l
     LEFT JOIN rates r ON r.currency = l.currency
     LEFT JOIN adj a ON a.origin = UPPER(l.origin_country) AND a.incoterm = l.incoterm
-    LEFT JOIN sc ON sc.lot_id = l.id
-    WHERE l.status IN ({statuses}) AND l.id >= %(lo)s AND l.id < %(hi)s
 ),
 calc AS (
     SELECT s.*, s.comp_id IS NOT NULL AS comp,
@@ -367,8 +393,13 @@ def _sweep_postgres(progress: Progress | None, batch: int) -> dict[str, int]:
         "min_ratio": conf.MICRO_MIN_RATIO,
         "max_ratio": conf.MICRO_MAX_RATIO,
         "high_price": conf.HIGH_PRICE_USD_PER_KG,
+        "high_score": conf.HIGH_SCORE,
+        "high_score_cva": conf.HIGH_SCORE_CVA,
         "now": now,
     }
+    with_sql = "WITH " + ",\n".join(sql for sql, _p in reference)
+    upsert, params = _named(with_sql, [p for _sql, ps in reference for p in ps], base_params)
+    upsert = upsert_sql(upsert)
     copy = copy_ratio_sql()
     done = changed_total = 0
     for lo in range(lo_id, hi_id + 1, batch):
@@ -377,11 +408,7 @@ def _sweep_postgres(progress: Progress | None, batch: int) -> dict[str, int]:
             # Two sweeps (a moderator's and the nightly one) take turns batch by batch instead of
             # locking the same premium rows in different orders.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
-            ids = list(Lot.objects.filter(status__in=statuses, pk__gte=lo, pk__lt=hi).values_list("pk", flat=True))
-            parts = [*reference, _score_table(ids)]
-            with_sql = "WITH " + ",\n".join(sql for sql, _p in parts)
-            upsert, params = _named(with_sql, [p for _sql, ps in parts for p in ps], base_params)
-            cursor.execute(upsert_sql(upsert), {**params, "lo": lo, "hi": hi})
+            cursor.execute(upsert, {**params, "lo": lo, "hi": hi})
             rows = cursor.fetchall()
             cursor.execute(copy, {"lo": lo, "hi": hi})
             changed = [lot_id for lot_id, was_changed in rows if was_changed]

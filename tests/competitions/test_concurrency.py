@@ -61,14 +61,14 @@ def test_verify_and_reject_racing_leave_the_tag_matching_the_final_status(requir
         result = verified_result(lot, status="pending")
         a, b = ModeratorFactory(), ModeratorFactory()
         base = f"/api/v1/competitions/results/{result.pk}/"
-        results = run_concurrently(
-            [
-                lambda: api_client_for(a).post(base + "verify/", {}, format="json").status_code,
-                lambda: (
-                    api_client_for(b).post(base + "reject/", {"reason": "Not on the list."}, format="json").status_code
-                ),
-            ]
-        )
+
+        def verify(user: Any = a, url: str = base + "verify/") -> int:
+            return api_client_for(user).post(url, {}, format="json").status_code
+
+        def reject(user: Any = b, url: str = base + "reject/") -> int:
+            return api_client_for(user).post(url, {"reason": "Not on the list."}, format="json").status_code
+
+        results = run_concurrently([verify, reject])
         assert all(kind == "ok" and status == 200 for kind, status in results), results
         final = CompetitionResult.objects.get(pk=result.pk).status
         tagged = LotTag.objects.filter(lot=lot, tag="competition").exists()
@@ -85,7 +85,7 @@ def test_a_verification_racing_the_alert_sweep_keeps_the_provenance_tag(require_
         url = f"/api/v1/competitions/results/{result.pk}/verify/"
         results = run_concurrently(
             [
-                lambda: api_client_for(moderator).post(url, {}, format="json").status_code,
+                lambda url=url: api_client_for(moderator).post(url, {}, format="json").status_code,
                 auctions.competition_sweep,
             ]
         )

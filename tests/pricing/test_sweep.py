@@ -14,12 +14,15 @@ from django.db import connection, transaction
 
 from core.models import ExchangeRate, Job
 from core.signals import evidence_changed, send_evidence_changed
+from cupping.models import LotScore
 from lots.models import Lot
 from marketplace.pricing import tasks
 from marketplace.pricing.models import IncotermAdjustment, LotPremium
 from marketplace.pricing.services import lot_premium_recompute, sweep_start
 from marketplace.pricing.sweep import premiums_sweep
 from tests.pricing.conftest import baseline, verified_result
+
+ONE = {"graders": 1, "spread": Decimal("0")}
 
 COMPARED = [
     f.name for f in LotPremium._meta.concrete_fields if f.name not in ("id", "lot", "computed_at", "changed_at")
@@ -94,6 +97,15 @@ def varied_lots(make_lot: Any) -> list[Any]:
         score = [None, Decimal("79.50"), Decimal("86.00"), Decimal("88.75"), Decimal("90.25")][i % 5]
         protocol = ["sca2004", "cva", "sca2004"][i % 3] if score is not None else ""
         Lot.objects.filter(pk=lot.pk).update(official_score=score, official_score_protocol=protocol)
+        # Per-protocol scores beside the catalogue one: a current-harvest SCA row, one of another
+        # harvest (ignored), and a third form (the sweep's SQL must read them as scores.py does).
+        lot_year = start.year if start else year
+        if i % 4 == 1:
+            LotScore.objects.create(lot=lot, protocol="sca2004", harvest_year=lot_year, mean=Decimal("87.50"), **ONE)
+        if i % 6 == 2:
+            LotScore.objects.create(lot=lot, protocol="sca2004", harvest_year=lot_year - 1, mean=Decimal("91"), **ONE)
+        if i % 8 == 3:
+            LotScore.objects.create(lot=lot, protocol="coe", harvest_year=lot_year, mean=Decimal("89.10"), **ONE)
         lots.append(lot)
     return lots
 

@@ -303,9 +303,7 @@ MATRIX: dict[str, Case] = {
     "pricing:import": C(MOD, lambda w: {"kind": "baseline"}),
     "pricing:sweep": POST(MOD),
     # --- competitions (the world's result is pending, on the producer's draft) -----------------
-    "competition-result-list": C(
-        EVERYONE, secret=lambda w: f'"id":{w["competition_result"].pk},', sees=OWNER_MOD
-    ),
+    "competition-result-list": C(EVERYONE, secret=lambda w: f'"id":{w["competition_result"].pk},', sees=OWNER_MOD),
     "competition-result-detail": C(OWNER_MOD, pk("competition_result")),
     "competition-result-verify": POST(MOD, pk("competition_result")),
     "competition-result-reject": POST(MOD, pk("competition_result")),

@@ -8,7 +8,9 @@ Until it lands, ``official_scores`` reads the existing rows: ``cupping.LotScore`
 protocol, rebuilt from independent sheets of the lot's current harvest) and the lot's denormalised
 catalogue score (``Lot.official_score`` + ``official_score_protocol``), which wins for its own
 protocol because it is the figure buyers see. Swap the body of ``official_scores`` for the cupping
-selector when it is merged; every caller goes through here.
+selector when it is merged; every caller goes through here. The set-based PostgreSQL sweep reads the
+same rows in SQL (``sweep._scores_sql``); ``tests/pricing/test_sweep.py`` runs both on the same lots,
+so a change here that the SQL does not follow fails there.
 """
 
 from __future__ import annotations

@@ -140,6 +140,13 @@ def test_the_coe_ethiopia_2022_record_with_a_verified_result_is_expected_evidenc
     assert "a high price is expected evidence" in hallmark["reason"]
     page = client.get(f"/lots/{lot.pk}/").content.decode()
     assert "competition lot" in page and "Cup of Excellence Ethiopia 2022" in page
+    # The moderator's claim page names the baseline used, too.
+    from marketplace.moderation.models import MicroLotClaim
+
+    client.force_login(moderator)
+    claim = MicroLotClaim.objects.get(lot=lot)
+    claim_page = client.get(f"/moderation/claims/{claim.pk}/").content.decode()
+    assert "Transaction Guide 2022 (v5, Jan 2023), harvest 2021/22, row: all origins" in claim_page
 
 
 def test_revoking_the_verified_result_brings_the_flags_back(

@@ -8,6 +8,10 @@ PORT ?= 8000
 
 .PHONY: run test lint bench load venv dev-venv migrate seed worker beat messages clean services
 
+# Settings default to production-safe DEBUG off; the development targets turn it on (an explicit
+# DEBUG in the environment still wins). Prerequisites (migrate, seed) inherit it.
+run migrate seed worker beat messages: export DEBUG ?= 1
+
 $(BIN)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

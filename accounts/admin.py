@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken as KnoxAuthToken
 
-from accounts.models import GroupMember, ProducerProfile, QGraderProfile, RoasterProfile, User
+from accounts.models import ApiToken, GroupMember, ProducerProfile, QGraderProfile, RoasterProfile, User
 
 
 @admin.register(User)
@@ -43,3 +46,24 @@ class QGraderProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "licence_number", "licence_type", "licence_expires_on", "licence_verified_at"]
     search_fields = ["licence_number", "user__email"]
     readonly_fields = ["licence_verified_at", "licence_verified_by"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff can see and revoke (delete) tokens; nobody sees a token itself (only its digest exists)."""
+
+    list_display = ["user", "name", "token_key", "created", "expiry", "last_used_at"]
+    search_fields = ["user__email", "name", "token_key"]
+    readonly_fields = ["user", "name", "token_key", "created", "expiry", "last_used_at"]
+    exclude = ["digest"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+# knox registers its own token model, which KNOX_TOKEN_MODEL swaps out for ApiToken: hide it.
+if admin.site.is_registered(KnoxAuthToken):
+    admin.site.unregister(KnoxAuthToken)

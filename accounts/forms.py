@@ -85,9 +85,31 @@ class ProducerProfileForm(forms.Form):
     country = forms.CharField(label=_("Country (two-letter code)"), max_length=2, min_length=2)
     region = forms.CharField(label=_("Region"), max_length=200, required=False)
     is_group = forms.BooleanField(label=_("We are a named group of producers"), required=False)
-    members = forms.CharField(
-        label=_("Group members (one name per line)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+
+
+class GroupMemberForm(forms.Form):
+    """One named member of the group; ``id`` keeps the member (and the lots naming them) across edits."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    name = forms.CharField(
+        label=_("Name"), max_length=200, required=False, widget=forms.TextInput(attrs={"aria-label": _("Name")})
     )
+    farm_name = forms.CharField(
+        label=_("Farm"), max_length=200, required=False, widget=forms.TextInput(attrs={"aria-label": _("Farm")})
+    )
+
+
+GroupMemberFormSet = forms.formset_factory(GroupMemberForm, extra=2, can_delete=True, max_num=200)
+
+
+def members_from_formset(formset: Any) -> list[dict[str, Any]]:
+    """The service's member items: rows marked for removal, or left empty, are left out."""
+    items = []
+    for row in formset.cleaned_data:
+        if not row or row.get("DELETE") or not (row.get("name") or "").strip():
+            continue
+        items.append({"id": row.get("id"), "name": row["name"], "farm_name": row.get("farm_name") or ""})
+    return items
 
 
 class RoasterProfileForm(forms.Form):
@@ -101,3 +123,19 @@ class QGraderProfileForm(forms.Form):
     licence_type = forms.ChoiceField(label=_("Licence type"), choices=QGraderProfile.LicenceType.choices)
     licence_expires_on = forms.DateField(label=_("Licence expiry"), widget=forms.DateInput(attrs={"type": "date"}))
     lab = forms.CharField(label=_("Lab or company"), max_length=200, required=False)
+
+
+class ActivateForm(forms.Form):
+    password = forms.CharField(
+        label=_("The password you chose when you signed up"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Device or script"),
+        max_length=100,
+        required=False,
+        help_text=_("A name to recognise the token by, e.g. “roastery laptop”."),
+    )

@@ -9,6 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS as KNOX
 
 
 class Role(models.TextChoices):
@@ -41,11 +43,14 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username or "")
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]  # knox's abstract FK
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    # Signed up but has not yet confirmed the e-mail address (inactive until then). Distinct from
+    # an account staff deactivated, which confirming or a password reset must never re-open.
+    pending_activation = models.BooleanField(default=False)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -83,6 +88,45 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    # Every way of changing a password (the change and reset pages, the admin, ``changepassword``)
+    # ends in set_password() + save(); revoking the API tokens here means none of them can forget.
+    # set_password() leaves the raw password in ``_password`` until save() (a hash upgrade at
+    # login clears it first: that is not a change, and must not log the user's devices out).
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._revoke_api_tokens = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        changed = getattr(self, "_password", None) is not None or getattr(self, "_revoke_api_tokens", False)
+        revoke = changed and not self._state.adding
+        super().save(*args, **kwargs)
+        self._revoke_api_tokens = False
+        if revoke:
+            from accounts.services_tokens import api_tokens_revoke_all
+
+            api_tokens_revoke_all(user=self, by=None, reason="password_changed")
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only a SHA-512 digest is stored, one row per device.
+
+    ``KNOX_TOKEN_MODEL`` points here so that a token has a plain id to revoke it by (knox's own
+    key is the digest), a device name and when it was last used, for the user's token page.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=KNOX.DIGEST_LENGTH, unique=True)
+    name = models.CharField(_("device"), max_length=100, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.token_key}… ({self.user_id})"
 
 
 class ProducerProfile(models.Model):

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import SELF_SERVICE_ROLES, User
+from accounts.models import SELF_SERVICE_ROLES, ApiToken, User
 
 
 class RegisterSerializer(serializers.Serializer[Any]):
@@ -39,10 +39,39 @@ class RegisterSerializer(serializers.Serializer[Any]):
 class TokenRequestSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="Which device this token is for."
+    )
 
 
-class TokenSerializer(serializers.Serializer[Any]):
-    token = serializers.CharField()
+class ActivateSerializer(serializers.Serializer[Any]):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=100)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    """A token as its owner sees it later: never the token itself (only its digest is stored)."""
+
+    prefix = serializers.CharField(source="token_key", read_only=True, help_text="The token's first characters.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created", "expiry", "last_used_at"]
+        read_only_fields = fields
+
+
+class IssuedTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once; send as `Authorization: Token <token>`.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class RevokedSerializer(serializers.Serializer[Any]):
+    revoked = serializers.IntegerField()
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -53,5 +82,4 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 
 class RegisteredSerializer(serializers.Serializer[Any]):
-    user = UserSerializer()
-    token = serializers.CharField()
+    message = serializers.CharField()

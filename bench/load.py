@@ -74,9 +74,9 @@ def seed() -> dict[str, Any]:
     django.setup()
     from django.core.management import call_command
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
-    from accounts.models import Role, User
+    from accounts.models import ApiToken, Role, User
+    from accounts.services_tokens import api_token_create
     from lots.models import Lot, LotStatus
     from marketplace.auctions import services as auctions
     from tests import factories
@@ -101,7 +101,10 @@ def seed() -> dict[str, Any]:
     roasters = list(User.objects.filter(role=Role.ROASTER)[:1])
     while len(roasters) < 10:
         roasters.append(factories.RoasterFactory(email=f"load-roaster-{secrets.token_hex(4)}@load.test"))
-    tokens = [Token.objects.get_or_create(user=u)[0].key for u in roasters]
+    # Tokens are stored hashed, so each run issues fresh ones (and drops the last run's: reruns
+    # must not reach the per-user token limit).
+    ApiToken.objects.filter(user__in=roasters, name="load test").delete()
+    tokens = [api_token_create(user=u, name="load test")[1] for u in roasters]
     now = timezone.now()
     nano = lot(weight_kg=Decimal("20.00"))
     auction = auctions.auction_create(

@@ -130,12 +130,20 @@ def role_permission(*, write: tuple[str, ...], read: tuple[str, ...] | None = No
     return type("RolePermission", (RolePermission,), {"write_roles": write, "read_roles": read})
 
 
-def idempotent(scope: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+def idempotent(scope: str, *, atomic: bool = True) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Replay the first response for a repeated ``Idempotency-Key`` on this scope and user.
 
-    The record is claimed by a unique constraint before the work runs; the work and the stored
-    response commit together, so a crash leaves no record and the client may retry safely.
-    A repeated key with a different body is refused with 409.
+    The record is claimed by a unique constraint before the work runs. A repeated key with a
+    different body is refused with 409, and so is a repeat while the first is still running.
+
+    ``atomic=True``: the work and the stored response commit together, so a crash leaves no
+    record and the client may retry safely.
+
+    ``atomic=False``, for views that call an outside service (Stripe) which must never be
+    called inside a database transaction: the claim commits first, the view runs in its own
+    short transactions, and the response is stored afterwards. An error releases the claim; a
+    process that dies mid-way leaves the key claimed, so a retry with it gets 409 (never a
+    second run of the work), and the client checks the state and uses a new key.
     """
 
     def decorator(func: Callable[..., Response]) -> Callable[..., Response]:
@@ -150,6 +158,8 @@ def idempotent(scope: str) -> Callable[[Callable[..., Response]], Callable[..., 
             existing = IdempotencyRecord.objects.filter(user=request.user, scope=scope, key=key).first()
             if existing is not None:
                 return _replay(existing, digest)
+            if not atomic:
+                return _run_outside_transaction(func, self, request, args, kwargs, scope=scope, key=key, digest=digest)
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(
@@ -176,6 +186,42 @@ def idempotent(scope: str) -> Callable[[Callable[..., Response]], Callable[..., 
         return wrapper
 
     return decorator
+
+
+def _run_outside_transaction(
+    func: Callable[..., Response],
+    view: Any,
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    scope: str,
+    key: str,
+    digest: str,
+) -> Response:
+    """Claim (committed), run the view with no transaction open, then store its response."""
+    user: Any = request.user  # authenticated: the caller checked
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(user=user, scope=scope, key=key, request_hash=digest)
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, digest)
+    try:
+        response = func(view, request, *args, **kwargs)
+    except BaseException:
+        # The work refused or failed: forget the claim so the client may retry with this key.
+        IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+        raise
+    if response.status_code >= 400:
+        IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+        return response
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code, body=json.loads(json.dumps(response.data, default=str))
+    )
+    return response
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> Response:

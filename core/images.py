@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 import filetype
+import pikepdf
 from django.conf import settings
 from django.utils.translation import gettext as _
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageOps
 
 ALLOWED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
@@ -80,6 +81,24 @@ def _taken_at(exif: Image.Exif) -> datetime.datetime | None:
     return naive.replace(tzinfo=datetime.UTC)
 
 
+def _to_srgb(im: Image.Image) -> Image.Image:
+    """RGB pixels in sRGB, so the embedded colour profile is no longer needed and can be dropped."""
+    profile = im.info.get("icc_profile")
+    if profile:
+        try:
+            converted = ImageCms.profileToProfile(
+                im if im.mode in ("RGB", "CMYK", "L") else im.convert("RGB"),
+                ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+                ImageCms.createProfile("sRGB"),
+                outputMode="RGB",
+            )
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a broken profile: keep the pixels as they are, without it
+    return im.convert("RGB")
+
+
 def sanitize_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int | None = None) -> CleanImage:
     max_bytes = max_bytes or settings.UPLOAD_IMAGE_MAX_BYTES
     max_pixels = max_pixels or settings.UPLOAD_IMAGE_MAX_PIXELS
@@ -107,9 +126,12 @@ def sanitize_image(data: bytes, *, max_bytes: int | None = None, max_pixels: int
                 lat, lon = _gps(exif)
                 taken = _taken_at(exif)
                 im.load()
-                clean = ImageOps.exif_transpose(im).convert("RGB")
+                clean = _to_srgb(ImageOps.exif_transpose(im))
+                # Nothing of the original's metadata may ride along: Pillow writes a JPEG comment
+                # from ``info`` unless told otherwise, so start from pixels alone.
+                clean.info.clear()
                 out = io.BytesIO()
-                clean.save(out, "JPEG", quality=85)
+                clean.save(out, "JPEG", quality=85, comment=b"", exif=b"", icc_profile=None, xmp=None)
                 return CleanImage(
                     data=out.getvalue(),
                     width=clean.width,
@@ -141,16 +163,32 @@ def resized(data: bytes, longest_side: int) -> bytes:
         im.draft("RGB", (longest_side, longest_side))
         img = im.convert("RGB")
         img.thumbnail((longest_side, longest_side), reducing_gap=2.0)
+        img.info.clear()
         out = io.BytesIO()
-        img.save(out, "JPEG", quality=82)
+        img.save(out, "JPEG", quality=82, comment=b"")
         return out.getvalue()
 
 
 PDF_MAGIC = b"%PDF-"
 
+# Keys that make a PDF act rather than show: scripts, actions run on open or on events, programs
+# to launch, and files carried inside (DOMAIN of the upload checks; the issue "Trust I").
+_PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/OpenAction", "/AA", "/EmbeddedFiles", "/EmbeddedFile", "/EF"})
+_PDF_ACTIVE_VALUES = frozenset({"/JavaScript", "/Launch", "/EmbeddedFile"})
+
+
+def _pdf_refused() -> BadImage:
+    return BadImage(_("PDFs with scripts, actions or embedded files are not accepted."))
+
 
 def check_pdf(data: bytes, *, max_bytes: int | None = None) -> None:
-    """Accept a PDF only by its bytes, capped in size, with no scripts or launch actions."""
+    """Accept a PDF only if a real parser (qpdf, through pikepdf) finds nothing active in it.
+
+    Every indirect object is visited, including those packed in compressed object streams, with
+    names already decoded by the parser (so ``/J#61vaScript`` is ``/JavaScript``). Encrypted files
+    are refused: their content cannot be checked. Compressed streams are inflated against a budget
+    first, so a zip bomb is refused before the parser expands it.
+    """
     max_bytes = max_bytes or settings.UPLOAD_PDF_MAX_BYTES
     if not data:
         raise BadImage(_("The file is empty."))
@@ -158,35 +196,59 @@ def check_pdf(data: bytes, *, max_bytes: int | None = None) -> None:
         raise BadImage(_("The PDF is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)})
     if not data.startswith(PDF_MAGIC) or b"%%EOF" not in data[-2048:]:
         raise BadImage(_("The file is not a complete PDF."))
-    for text in (data, *_pdf_object_streams(data, budget=4 * max_bytes)):
-        lowered = _pdf_names(text).lower()
-        for marker in (b"/javascript", b"/js", b"/launch", b"/embeddedfile", b"/openaction", b"/aa"):
-            if marker in lowered:
-                raise BadImage(_("PDFs with scripts, actions or embedded files are not accepted."))
+    _pdf_inflation_within(data, budget=4 * max_bytes)
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError as exc:
+        raise BadImage(_("Encrypted PDFs are not accepted: upload the document without a password.")) from exc
+    except (pikepdf.PdfError, ValueError, RecursionError) as exc:
+        raise BadImage(_("The file is not a complete PDF.")) from exc
+    with pdf:
+        if pdf.is_encrypted:
+            raise BadImage(_("Encrypted PDFs are not accepted: upload the document without a password."))
+        try:
+            _pdf_refuse_active(pdf.trailer)
+            for obj in pdf.objects:
+                _pdf_refuse_active(obj)
+        except (pikepdf.PdfError, RecursionError) as exc:
+            raise BadImage(_("The file is not a complete PDF.")) from exc
 
 
-def _pdf_names(data: bytes) -> bytes:
-    # PDF names may spell any byte as #xx (/J#61vaScript is /JavaScript): decode before looking.
-    return re.sub(rb"#([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
+def _pdf_refuse_active(obj: Any, depth: int = 0) -> None:
+    """Walk one object and its direct children (indirect ones are visited from ``pdf.objects``)."""
+    if depth > 64:
+        raise BadImage(_("The file is not a complete PDF."))
+    if isinstance(obj, pikepdf.Stream):
+        obj = obj.stream_dict
+    if isinstance(obj, pikepdf.Dictionary):
+        for key in list(obj.keys()):
+            if key in _PDF_ACTIVE_KEYS:
+                raise _pdf_refused()
+            value = obj.get(key)
+            if isinstance(value, pikepdf.Name) and str(value) in _PDF_ACTIVE_VALUES:
+                raise _pdf_refused()
+            if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect:
+                _pdf_refuse_active(value, depth + 1)
+    elif isinstance(obj, pikepdf.Array):
+        for item in obj:
+            if isinstance(item, pikepdf.Name) and str(item) in _PDF_ACTIVE_VALUES:
+                raise _pdf_refused()
+            if isinstance(item, (pikepdf.Dictionary, pikepdf.Array)) and not item.is_indirect:
+                _pdf_refuse_active(item, depth + 1)
 
 
-def _pdf_object_streams(data: bytes, *, budget: int) -> list[bytes]:
-    """The inflated object streams (/Type /ObjStm): dictionaries hidden there are invisible in the raw bytes.
+def _pdf_inflation_within(data: bytes, *, budget: int) -> None:
+    """Refuse a PDF whose Flate streams, all together, inflate past ``budget`` bytes.
 
-    Inflation is capped in total, so a compressed bomb is refused rather than expanded.
+    Every ``stream`` keyword is tried, whatever its dictionary says: a bomb cannot hide by
+    mislabelling itself. Data that is not zlib (images, other filters) is simply not counted.
     """
-    found = []
-    for match in re.finditer(rb"(?<!end)stream\r?\n", data):
-        head = data[max(0, match.start() - 4096) : match.start()]
-        if b"/objstm" not in _pdf_names(head[head.rfind(b"obj") :]).lower():
-            continue
+    for match in re.finditer(rb"stream\r?\n", data):
         inflater = zlib.decompressobj()
         try:
-            text = inflater.decompress(data[match.end() :], budget)
-        except zlib.error as exc:
-            raise BadImage(_("The file is not a complete PDF.")) from exc
+            text = inflater.decompress(memoryview(data)[match.end() :], budget + 1)
+        except zlib.error:
+            continue
         budget -= len(text)
-        if inflater.unconsumed_tail or budget <= 0:
-            raise BadImage(_("The PDF is larger than %(mb)d MB.") % {"mb": len(data) // (1024 * 1024) + 1})
-        found.append(text)
-    return found
+        if budget < 0 or inflater.unconsumed_tail:
+            raise BadImage(_("The PDF expands to more than its size limit allows: it may be a compression bomb."))

@@ -86,6 +86,8 @@ class Job(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Running")
+        # Checked and waiting for its owner to confirm a preview (a cupping import); not finished.
+        PREVIEWED = "previewed", _("Waiting for your confirmation")
         SUCCEEDED = "succeeded", _("Finished")
         FAILED = "failed", _("Failed")
 
@@ -123,6 +125,11 @@ class Job(models.Model):
     def finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
 
+    @property
+    def polling(self) -> bool:
+        """Whether a progress bar should keep asking: not while it waits for its owner."""
+        return self.status in {self.Status.PENDING, self.Status.RUNNING}
+
 
 class Notification(models.Model):
     """An in-site notification. ``dedupe_key`` makes "notify once" a database guarantee."""
@@ -134,10 +141,22 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # True when the recipient should also get it by e-mail; with emailed_at empty it is still owed
-    # (the sweep in core.tasks resends it if the enqueue was lost, e.g. with Redis down).
+
+    class EmailStatus(models.TextChoices):
+        NOT_WANTED = "not_wanted", _("Not e-mailed")
+        PENDING = "pending", _("Owed")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    # True when the recipient should also get it by e-mail; while ``email_status`` is pending it is
+    # still owed (the sweep in core.tasks resends it if the enqueue was lost, e.g. with Redis down).
     email_wanted = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A send that can never work (a refused address, a bad header) or that kept failing ends in
+    # ``failed`` with the reason; nothing picks it up again.
+    email_status = models.CharField(max_length=12, choices=EmailStatus.choices, default=EmailStatus.NOT_WANTED)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -148,7 +167,10 @@ class Notification(models.Model):
                 name="notification_once_per_key",
             )
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["email_status", "created_at"], name="notification_email_owed"),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 

@@ -44,11 +44,16 @@ class LotSection:
     order: int = 100
 
 
+# ``hold(lot_id)`` returns why the lot's trade terms are frozen (e.g. "on auction"), or None.
+LotHold = Callable[[int], str | None]
+
+
 @dataclass
 class _Registry:
     nav: list[NavItem] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
     lot_sections: list[LotSection] = field(default_factory=list)
+    lot_holds: list[LotHold] = field(default_factory=list)
 
 
 registry = _Registry()
@@ -98,3 +103,23 @@ def lot_sections_for(request: HttpRequest, lot: Any) -> list[tuple[str, dict[str
         if ctx is not None:
             out.append((section.template, ctx))
     return out
+
+
+def register_lot_hold(hold: LotHold) -> None:
+    """An app that sells a lot by its own rules (auctions) freezes the lot's trade terms meanwhile.
+
+    The lots services ask every hold before changing a lot's weight, price or status, under the
+    lot's row lock; the holding app makes its own moves while it does not hold the lot yet (or
+    any more), so nothing but that app can change what its buyers are bidding for.
+    """
+    if hold not in registry.lot_holds:
+        registry.lot_holds.append(hold)
+
+
+def lot_hold_reason(lot_id: int) -> str | None:
+    """The first reason a lot is held, or None when nothing holds it."""
+    for hold in registry.lot_holds:
+        reason = hold(lot_id)
+        if reason:
+            return reason
+    return None

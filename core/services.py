@@ -16,7 +16,7 @@ def audit_log(*, actor: Any, action: str, target: models.Model, data: dict[str, 
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
-        target_type=ContentType.objects.get_for_model(type(target)),
+        target_type=ContentType.objects.get_for_model(target),  # an instance (or a lazy request.user) is fine
         target_id=str(target.pk),
         data=data or {},
     )
@@ -46,6 +46,11 @@ def notify(
                 url=url,
                 dedupe_key=dedupe_key,
                 email_wanted=bool(email and recipient.email),
+                email_status=(
+                    Notification.EmailStatus.PENDING
+                    if email and recipient.email
+                    else Notification.EmailStatus.NOT_WANTED
+                ),
             )
     except IntegrityError:
         if dedupe_key is None:

@@ -34,8 +34,19 @@ class CuppingSheetAdmin(admin.ModelAdmin):
 
 @admin.register(GreenGrading)
 class GreenGradingAdmin(admin.ModelAdmin):
-    list_display = ("id", "lot", "grader", "graded_on", "specialty", "category1_defects", "category2_defects", "status")
-    list_filter = ("specialty", "status")
+    list_display = (
+        "id",
+        "lot",
+        "grader",
+        "graded_on",
+        "rulebook",
+        "grade_class",
+        "specialty",
+        "category1_defects",
+        "category2_defects",
+        "status",
+    )
+    list_filter = ("rulebook", "grade_class", "specialty", "status")
     search_fields = ("lot__code", "lot__name", "grader__email")
     list_select_related = ("lot", "grader")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from accounts.models import Role, User
 from core.api import idempotent, role_permission
 from core.models import Job
 from core.selectors import job_visible_to
-from cupping import selectors, services
+from cupping import imports, selectors, services
 from cupping.models import CuppingRequest, CuppingSheet, GreenGrading, LotScore
 from cupping.serializers import (
     GradingCreateSerializer,
@@ -254,6 +254,7 @@ class CuppingRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
 
 def _job_payload(job: Job) -> dict[str, Any]:
+    result = job.result or {}
     return {
         "id": job.pk,
         "status": job.status,
@@ -261,13 +262,17 @@ def _job_payload(job: Job) -> dict[str, Any]:
         "total": job.total,
         "percent": job.percent,
         "message": job.message,
-        "created": job.result.get("created"),
-        "errors": job.result.get("errors", []),
+        "created": result.get("created"),
+        "confirmed": bool((job.params or {}).get("confirmed")),
+        "preview": result.get("preview"),
+        "errors": result.get("errors", []),
     }
 
 
 class CuppingImportApi(APIView):
-    """Start a CSV session import (the CSV text in ``csv``); poll the returned job."""
+    """Start a CSV session import of your own sheets (the CSV text in ``csv``). Poll the returned
+    job: once checked it is ``previewed`` with the preview; nothing is written until you POST
+    ``…/confirm/``."""
 
     permission_classes = [role_permission(write=(Role.Q_GRADER,), read=(Role.Q_GRADER,))]
 
@@ -276,8 +281,15 @@ class CuppingImportApi(APIView):
     def post(self, request: Request) -> Response:
         ser = ImportCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        job = services.cupping_import_start(by=request.user, data=ser.validated_data["csv"])
+        job = imports.cupping_import_start(by=request.user, data=ser.validated_data["csv"])
         return Response(_job_payload(job), status=status.HTTP_202_ACCEPTED)
+
+
+def _import_job(request: Request, job_id: Any) -> Job:
+    job = job_visible_to(request.user, job_id)
+    if job is None or job.kind != imports.KIND:
+        raise NotFound()
+    return job
 
 
 class CuppingImportJobApi(APIView):
@@ -285,9 +297,29 @@ class CuppingImportJobApi(APIView):
 
     @extend_schema(responses={200: ImportJobSerializer})
     def get(self, request: Request, job_id: str) -> Response:
-        job = job_visible_to(request.user, job_id)
-        if job is None or job.kind != "cupping_import":
-            raise NotFound()
+        return Response(_job_payload(_import_job(request, job_id)))
+
+
+class CuppingImportConfirmApi(APIView):
+    """Confirm a ``previewed`` import: its rows are written in the background (poll the job).
+    Confirming twice is harmless; 409 if the job is not waiting for confirmation."""
+
+    permission_classes = [role_permission(write=(Role.Q_GRADER,), read=(Role.Q_GRADER,))]
+
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    def post(self, request: Request, job_id: str) -> Response:
+        job = imports.cupping_import_confirm(job_id=_import_job(request, job_id).pk, by=request.user)
+        return Response(_job_payload(job), status=status.HTTP_202_ACCEPTED)
+
+
+class CuppingImportCancelApi(APIView):
+    """Discard a ``previewed`` import: the job fails with that reason and nothing is written."""
+
+    permission_classes = [role_permission(write=(Role.Q_GRADER,), read=(Role.Q_GRADER,))]
+
+    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    def post(self, request: Request, job_id: str) -> Response:
+        job = imports.cupping_import_cancel(job_id=_import_job(request, job_id).pk, by=request.user)
         return Response(_job_payload(job))
 
 
@@ -301,7 +333,8 @@ class LotScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return LotScore.objects.none()
         user = self.request.user
-        qs = LotScore.objects.all()
+        # Only the lot's current harvest: a row left from an earlier one (before its rescore) is stale.
+        qs = LotScore.objects.filter(harvest_year=F("lot__harvest_year"))
         if not getattr(user, "is_moderator", False):
             qs = qs.filter(Q(lot__status__in=PUBLIC_STATUSES) | Q(lot__producer=user))
         lot = _lot_param(self.request)

@@ -13,5 +13,9 @@ urlpatterns = [
     path("cupping-sheets/<int:pk>/original/", api.SheetOriginalApi.as_view(), name="cupping-sheet-original"),
     path("cupping-imports/", api.CuppingImportApi.as_view(), name="cupping-import"),
     path("cupping-imports/<uuid:job_id>/", api.CuppingImportJobApi.as_view(), name="cupping-import-job"),
+    path(
+        "cupping-imports/<uuid:job_id>/confirm/", api.CuppingImportConfirmApi.as_view(), name="cupping-import-confirm"
+    ),
+    path("cupping-imports/<uuid:job_id>/cancel/", api.CuppingImportCancelApi.as_view(), name="cupping-import-cancel"),
     *router.urls,
 ]

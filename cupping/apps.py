@@ -7,10 +7,16 @@ class CuppingConfig(AppConfig):
     verbose_name = _("Cupping")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from core.signals import evidence_changed
-        from cupping.signals import on_evidence_changed
+        from cupping.signals import on_evidence_changed, on_qgrader_profile_saved, on_user_saved
 
         evidence_changed.connect(on_evidence_changed, dispatch_uid="cupping.rescore_on_new_harvest")
+        post_save.connect(
+            on_qgrader_profile_saved, sender="accounts.QGraderProfile", dispatch_uid="cupping.licence_changed"
+        )
+        post_save.connect(on_user_saved, sender="accounts.User", dispatch_uid="cupping.grader_account_changed")
 
         from core.registry import LotSection, NavItem, Panel, register_lot_section, register_nav, register_panel
         from cupping.views import grader_panel, lot_section_context, producer_panel

@@ -102,6 +102,23 @@ class SheetForm(forms.Form):
             self.fields["body_intensity"] = forms.ChoiceField(
                 choices=choices, required=False, label=_("Body intensity")
             )
+        elif protocol == scoring.COE:
+            for name in scoring.COE_ATTRIBUTES:
+                self.fields[name] = _number(labels[name], low="0", high="8", step="0.5", required=True)
+            self.fields["defect_cups"] = _number(labels["defect_cups"], low="0", high="5", step="1")
+            self.initial.setdefault("defect_cups", 0)
+            self.fields["defect_intensity"] = forms.ChoiceField(
+                choices=[("", "—"), ("1", "1"), ("2", "2"), ("3", "3")],
+                required=False,
+                label=labels["defect_intensity"],
+            )
+            choices = [("", "—"), *Intensity.choices]
+            self.fields["acidity_intensity"] = forms.ChoiceField(
+                choices=choices, required=False, label=_("Acidity intensity")
+            )
+            self.fields["mouthfeel_intensity"] = forms.ChoiceField(
+                choices=choices, required=False, label=_("Mouthfeel intensity")
+            )
         else:
             for name in scoring.CVA_AFFECTIVE:
                 self.fields[name] = _number(labels[name], low="1", high="9", step="1", required=True)
@@ -139,6 +156,9 @@ class SheetForm(forms.Form):
         if self.protocol == scoring.SCA2004:
             names = (*scoring.SCA_FIELDS, "acidity_intensity", "body_intensity")
             return {n: data.get(n) for n in names}
+        if self.protocol == scoring.COE:
+            coe_names = (*scoring.COE_FIELDS, "acidity_intensity", "mouthfeel_intensity")
+            return {n: data.get(n) for n in coe_names}
         values: dict[str, Any] = {n: data.get(n) for n in scoring.CVA_FIELDS}
         values["intensities"] = {
             n: data.get(f"intensity_{n}") for n in scoring.CVA_INTENSITIES if data.get(f"intensity_{n}")
@@ -148,21 +168,36 @@ class SheetForm(forms.Form):
 
     def score_fields(self) -> list[Any]:
         skip = {"lot", "cupped_on", "independent", "notes", "descriptors", "descriptor_notes"}
+        if self.protocol == scoring.COE:
+            skip |= {"acidity_intensity", "mouthfeel_intensity"}
         return [self[name] for name in self.fields if name not in skip and not name.startswith("intensity_")]
 
     def intensity_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith("intensity_")]
 
+    def noted_fields(self) -> list[Any]:
+        """CoE: intensities that are noted on the form but not scored."""
+        return [self[name] for name in ("acidity_intensity", "mouthfeel_intensity") if name in self.fields]
+
 
 class GradingForm(forms.Form):
     lot = LotChoiceField(queryset=Lot.objects.none(), label=_("Lot"))
     graded_on = forms.DateField(label=_("Graded on"), widget=forms.DateInput(attrs={"type": "date"}))
-    sample_grams = _number(_("Sample (g)"), low="100", high="1000", step="1", required=True)
+    sample_grams = forms.TypedChoiceField(
+        label=_("Sample"),
+        coerce=int,
+        choices=[
+            (350, _("350 g — graded on the SCA 2018 limits")),
+            (300, _("300 g — graded on the older SCAA rules")),
+        ],
+        initial=350,
+    )
     quakers = _number(_("Quakers (in 100 g roasted)"), low="0", high="1000", step="1", required=True)
     moisture_pct = _number(_("Moisture (%)"), low="0", high="30", step="0.1", required=True)
     water_activity = _number(_("Water activity (aw)"), low="0", high="1", step="0.001", required=True)
     screen_size = _number(_("Screen size (1/64 in)"), low="8", high="20", step="1")
     screen_off_pct = _number(_("Beans off the screen size (%)"), low="0", high="100", step="0.1")
+    screen_size.help_text = _("Contract information only: bean size is not part of the specialty grade.")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000, label=_("Notes"))
 
     def __init__(self, *args: Any, lots: Any, **kwargs: Any) -> None:

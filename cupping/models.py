@@ -27,6 +27,7 @@ def original_path(instance: Any, filename: str) -> str:
 class Protocol(models.TextChoices):
     SCA2004 = scoring.SCA2004, _("SCA 2004 cupping form")
     CVA = scoring.CVA, _("SCA Coffee Value Assessment")
+    COE = scoring.COE, _("Cup of Excellence form")
 
 
 class Intensity(models.TextChoices):
@@ -84,8 +85,9 @@ class CuppingSheet(models.Model):
     independent = models.BooleanField(default=False, editable=False)
     independence_reasons = models.JSONField(default=list, blank=True, editable=False)
 
-    # SCA 2004 (6.00–10.00 in 0.25 steps) and CVA (whole numbers 1–9) share the attribute names
-    # the two forms share; the protocol says how to read them. Never averaged across protocols.
+    # SCA 2004 (6.00–10.00 in 0.25 steps), CVA (whole numbers 1–9) and the Cup of Excellence form
+    # (0–8 in half points) share the attribute names the forms share; the protocol says how to
+    # read them. Never averaged across protocols.
     fragrance_aroma = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     fragrance = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     aroma = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
@@ -97,6 +99,7 @@ class CuppingSheet(models.Model):
     sweetness = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     mouthfeel = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     overall = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    clean_cup = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)  # CoE only
     uniform_cups = models.PositiveSmallIntegerField(null=True, blank=True)
     clean_cups = models.PositiveSmallIntegerField(null=True, blank=True)
     sweet_cups = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -104,8 +107,12 @@ class CuppingSheet(models.Model):
     fault_cups = models.PositiveSmallIntegerField(null=True, blank=True)
     non_uniform_cups = models.PositiveSmallIntegerField(null=True, blank=True)
     defective_cups = models.PositiveSmallIntegerField(null=True, blank=True)
+    # CoE: defects = cups × intensity (1–3) × 4.
+    defect_cups = models.PositiveSmallIntegerField(null=True, blank=True)
+    defect_intensity = models.PositiveSmallIntegerField(null=True, blank=True)
     acidity_intensity = models.CharField(max_length=6, choices=Intensity.choices, blank=True)
     body_intensity = models.CharField(max_length=6, choices=Intensity.choices, blank=True)
+    mouthfeel_intensity = models.CharField(max_length=6, choices=Intensity.choices, blank=True)  # CoE
     # CVA descriptive form: intensities 0–15 and check-all-that-apply categories.
     intensities = models.JSONField(default=dict, blank=True)
     descriptors = models.JSONField(default=list, blank=True)
@@ -149,21 +156,23 @@ class CuppingSheet(models.Model):
         return f"{self.protocol} {self.final_score} for lot {self.lot_id} by {self.grader_id}"
 
     def values(self) -> dict[str, Any]:
-        names = scoring.SCA_FIELDS if self.protocol == scoring.SCA2004 else scoring.CVA_FIELDS
-        return {n: getattr(self, n) for n in names}
+        return {n: getattr(self, n) for n in scoring.fields_of(self.protocol)}
 
     def attributes(self) -> dict[str, Any]:
         return scoring.attribute_values(self.protocol, self.values())
 
 
 class GreenGrading(models.Model):
-    """A green-grading report of a 350 g sample, with the verdict computed by ``scoring.grade``."""
+    """A green-grading report, graded by ``scoring.grade`` on the rulebook its sample size calls
+    for (350 g: SCA 2018; 300 g: older SCAA rules), with the lot's process at grading time."""
 
     lot = models.ForeignKey("lots.Lot", on_delete=models.CASCADE, related_name="green_gradings")
     grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="green_gradings")
     graded_on = models.DateField(_("graded on"))
     rulebook = models.CharField(max_length=40, default=scoring.GRADING_RULEBOOK)
     sample_grams = models.PositiveSmallIntegerField(_("sample (g)"), default=scoring.SAMPLE_GRAMS)
+    # The lot's process when graded: it decides whether out-of-range moisture fails or warns.
+    process = models.CharField(_("process"), max_length=12, blank=True)
     defect_counts = models.JSONField(default=dict)
     full_defects = models.JSONField(default=dict, editable=False)
     category1_defects = models.PositiveIntegerField(editable=False)
@@ -171,12 +180,15 @@ class GreenGrading(models.Model):
     quakers = models.PositiveIntegerField(_("quakers"))
     moisture_pct = models.DecimalField(_("moisture (%)"), max_digits=4, decimal_places=1)
     water_activity = models.DecimalField(_("water activity (aw)"), max_digits=4, decimal_places=3)
+    # Contract information only: bean size is not part of the specialty grade (DOMAIN.md §5).
     screen_size = models.PositiveSmallIntegerField(_("screen size (1/64 in)"), null=True, blank=True)
     screen_off_pct = models.DecimalField(
         _("beans off the screen size (%)"), max_digits=4, decimal_places=1, null=True, blank=True
     )
     specialty = models.BooleanField(editable=False)
+    grade_class = models.CharField(max_length=20, blank=True, editable=False)
     reasons = models.JSONField(default=list, editable=False)
+    warnings = models.JSONField(default=list, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
     status = models.CharField(max_length=10, choices=SheetStatus.choices, default=SheetStatus.ACTIVE, db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -191,8 +203,26 @@ class GreenGrading(models.Model):
     def __str__(self) -> str:
         return f"green grading {self.pk} for lot {self.lot_id}"
 
+    def _moisture(self, *, warning: bool) -> str:
+        return scoring.moisture_message(
+            rulebook=self.rulebook, moisture_pct=self.moisture_pct, process=self.process, warning=warning
+        )
+
     def reason_labels(self) -> list[str]:
-        return [str(scoring.REASON_LABELS.get(r, r)) for r in self.reasons]
+        return [
+            self._moisture(warning=False) if r == "moisture" else str(scoring.REASON_LABELS.get(r, r))
+            for r in self.reasons
+        ]
+
+    def warning_labels(self) -> list[str]:
+        return [self._moisture(warning=True) if w == "moisture" else str(w) for w in self.warnings]
+
+    def rulebook_label(self) -> str:
+        return str(scoring.RULEBOOK_LABELS.get(self.rulebook, self.rulebook))
+
+    def grade_label(self) -> str:
+        code = self.grade_class or ("specialty" if self.specialty else "not_specialty")
+        return str(scoring.GRADE_LABELS.get(code, code))
 
     def defect_rows(self) -> list[dict[str, Any]]:
         return [
@@ -209,7 +239,8 @@ class GreenGrading(models.Model):
 
 
 class LotScore(models.Model):
-    """The official score of a lot for one protocol, from independent sheets of the latest harvest."""
+    """The official score of a lot for one protocol, from the counting sheets of its current harvest
+    (see ``cupping.services`` for the rule and ``cupping.selectors.lot_official_scores`` to read it)."""
 
     lot = models.ForeignKey("lots.Lot", on_delete=models.CASCADE, related_name="official_scores")
     protocol = models.CharField(max_length=10, choices=Protocol.choices)

@@ -1,9 +1,16 @@
-"""Reads for cupping pages and the API, each scoped to who is asking."""
+"""Reads for cupping pages and the API, each scoped to who is asking.
+
+Other apps read a lot's official score through ``lot_official_scores`` (every protocol the lot has)
+and ``lot_official_score`` (the primary one); each ``OfficialScore`` carries its protocol, so a
+number never travels without its scale. ``Lot.official_score`` / ``Lot.official_score_protocol``
+cache the primary one for catalogue queries and always agree with ``lot_official_score``.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -76,10 +83,10 @@ def verified_graders() -> QuerySet[User]:
 
 
 def lots_open_to_grader(user: Any) -> QuerySet[Lot]:
-    requested = CuppingRequest.objects.filter(
-        Q(grader=user) | Q(grader__isnull=True),
-        status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED],
-    ).values("lot_id")
+    """Lots the grader may cup: public ones, and those with a request open to or accepted by them."""
+    from cupping.services import requests_open_to
+
+    requested = CuppingRequest.objects.filter(requests_open_to(user)).values("lot_id")
     return Lot.objects.filter(Q(status__in=PUBLIC_STATUSES) | Q(pk__in=requested)).order_by("name")
 
 
@@ -90,9 +97,63 @@ def can_see_original(user: Any, sheet: CuppingSheet) -> bool:
     return bool(user.is_moderator or sheet.grader_id == user.pk or sheet.lot.producer_id == user.pk)
 
 
+@dataclass(frozen=True)
+class OfficialScore:
+    """A lot's official score on one protocol's scale (never comparable across protocols)."""
+
+    protocol: str
+    value: Decimal
+    graders: int  # independent graders counted (each once, with their latest sheet)
+    harvest_year: int
+    spread: Decimal
+    primary: bool  # the one cached on Lot.official_score
+
+    @property
+    def label(self) -> str:
+        """ "SCA 87.25", "CVA 84.50", "CoE 88.00"."""
+        return scoring.score_label(self.protocol, self.value)
+
+    @property
+    def sheets(self) -> int:
+        return self.graders
+
+
+def _score_rows(lot: Lot) -> list[LotScore]:
+    # lot.official_scores.all() uses a prefetch when the caller made one (the lot list API does).
+    rows = [r for r in lot.official_scores.all() if r.harvest_year == lot.harvest_year]
+    order = {p: i for i, p in enumerate(scoring.PRIMARY_ORDER)}
+    return sorted(rows, key=lambda r: order.get(r.protocol, len(order)))
+
+
+def lot_official_scores(*, lot: Lot) -> dict[str, OfficialScore]:
+    """Protocol → official score of the lot's CURRENT harvest, primary protocol first.
+
+    Only independent, verified-licence graders' sheets count (``cupping.services.counting_sheets``);
+    a row left from an earlier harvest (before its rescore ran) is never returned."""
+    rows = _score_rows(lot)
+    primary = rows[0].protocol if rows else None
+    return {
+        r.protocol: OfficialScore(
+            protocol=r.protocol,
+            value=r.mean,
+            graders=r.graders,
+            harvest_year=r.harvest_year,
+            spread=r.spread,
+            primary=r.protocol == primary,
+        )
+        for r in rows
+    }
+
+
+def lot_official_score(*, lot: Lot) -> OfficialScore | None:
+    """The lot's primary official score: SCA 2004 if it has one, else CVA, else CoE."""
+    return next(iter(lot_official_scores(lot=lot).values()), None)
+
+
 def lot_scores(lot_id: int) -> list[LotScore]:
-    """The catalogue score first, then the other protocol."""
-    return sorted(LotScore.objects.filter(lot_id=lot_id), key=lambda s: (not s.is_catalogue_score, s.protocol))
+    """The LotScore rows of the lot's current harvest, primary protocol first."""
+    lot = Lot.objects.filter(pk=lot_id).first()
+    return _score_rows(lot) if lot is not None else []
 
 
 # --- Radar chart -----------------------------------------------------------------------------
@@ -152,7 +213,7 @@ def radar(protocol: str, means: dict[str, Any]) -> dict[str, Any]:
 
 
 def lot_section(user: Any, lot: Lot) -> dict[str, Any]:
-    scores = lot_scores(lot.pk)
+    scores = _score_rows(lot)
     sheets = list(
         CuppingSheet.objects.filter(lot=lot, status=SheetStatus.ACTIVE)
         .select_related("grader")

@@ -1,26 +1,33 @@
-"""Writes for cupping: requests, sheets, green gradings, signed originals, imports, official scores.
+"""Writes for cupping: requests, sheets, green gradings, signed originals, official scores.
+(The CSV session import lives in ``cupping.imports``.)
 
-Official score rule (what the catalogue shows on ``Lot.official_score``): per protocol, each
-grader's latest active *independent* sheet of the lot's current harvest (``Lot.harvest_year``; a
-sheet keeps the harvest it was cupped for) counts once; the mean, the number
-of graders and the spread (max − min) are kept in ``LotScore``. The catalogue shows the protocol
-with MORE independent graders; on a tie, ``sca2004`` wins (it is still the lingua franca of offer
-lists, DOMAIN.md §1). Scores of different protocols are never averaged together.
+Official score rule (what the catalogue shows on ``Lot.official_score`` with
+``Lot.official_score_protocol``): per protocol, each grader's latest active *counting* sheet of the
+lot's current harvest (``Lot.harvest_year``; a sheet keeps the harvest it was cupped for) counts
+once; the mean, the number of graders and the spread (max − min) are kept in ``LotScore``.
+
+A sheet counts when it was declared independent, its grader is not the lot's producer, and the
+grader's licence is verified by a moderator *now* and was valid on the cupping date; a licence
+whose verification is withdrawn, or that had expired on the cupping date, never counts, whatever
+the sheet stored when it was entered (``counting_sheets`` filters on the live licence, and a
+licence change re-assesses the stored flags, ``sheets_reassess_for_grader``).
+
+The lot's primary score (the one cached on Lot) is SCA 2004 if the lot has one, else CVA, else
+CoE (``scoring.PRIMARY_ORDER``). Scores of different protocols are never averaged together.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
-import io
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,10 +35,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from core.errors import Conflict
 from core.images import BadImage, check_pdf, sanitize_image
-from core.models import Job
-from core.services import audit_log, job_create, job_finish, job_progress, notify
+from core.services import audit_log, notify
 from core.signals import send_evidence_changed
-from cupping import conf, scoring
+from cupping import scoring
 from cupping.models import CuppingRequest, CuppingSheet, GreenGrading, LotScore, SheetStatus
 from lots.models import PUBLIC_STATUSES, Lot
 
@@ -43,18 +49,21 @@ NO_LICENCE = "no_licence"
 LICENCE_UNVERIFIED = "licence_unverified"
 LICENCE_EXPIRED = "licence_expired"
 OWN_LOT = "own_lot"
+ACCOUNT_INACTIVE = "account_inactive"
 
 
 def independence_check(*, grader: Any, lot: Lot, cupped_on: datetime.date, declared: bool) -> list[str]:
     """Every reason a sheet is NOT independent; an empty list means it counts.
 
     Independent = declared free of employment/ownership ties AND a moderator-verified licence
-    valid on the cupping date AND the grader is not the lot's producer.
+    valid on the cupping date AND the grader is not the lot's producer (and the account active).
     """
     reasons = []
     if not declared:
         reasons.append(NOT_DECLARED)
     profile = getattr(grader, "q_grader_profile", None)
+    if not getattr(grader, "is_active", True):
+        reasons.append(ACCOUNT_INACTIVE)
     if profile is None:
         reasons.append(NO_LICENCE)
     elif not profile.licence_verified:
@@ -71,15 +80,22 @@ def _require_grader(user: Any) -> None:
         raise PermissionDenied(_("Only Q-graders can do this."))
 
 
+def requests_open_to(grader: Any) -> Q:
+    """Cupping requests that open a non-public lot to this grader: open to or accepted by them, or
+    open to all when their licence is verified (open requests are only for verified graders)."""
+    live = Q(status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED])
+    mine = Q(grader_id=getattr(grader, "pk", None))
+    profile = getattr(grader, "q_grader_profile", None)
+    if profile is not None and profile.licence_verified:
+        mine |= Q(grader__isnull=True, status=CuppingRequest.Status.OPEN)
+    return live & mine
+
+
 def _lot_open_to(grader: Any, lot: Lot) -> bool:
-    """A grader may cup a public lot, or any lot with a live request for them (or open to all)."""
+    """A grader may cup a public lot, or a lot with a cupping request open to or accepted by them."""
     if lot.status in PUBLIC_STATUSES:
         return True
-    return CuppingRequest.objects.filter(
-        Q(grader=grader) | Q(grader__isnull=True),
-        lot=lot,
-        status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED],
-    ).exists()
+    return CuppingRequest.objects.filter(requests_open_to(grader), lot=lot).exists()
 
 
 # --- Requests ------------------------------------------------------------------------------
@@ -94,7 +110,7 @@ def request_create(*, lot: Lot, by: Any, grader: Any = None, protocol: str = "",
         if grader.role != Role.Q_GRADER or profile is None or not profile.licence_verified:
             errors["grader"] = [_("Choose a Q-grader whose licence is verified.")]
     if protocol and protocol not in scoring.PROTOCOLS:
-        errors["protocol"] = [_("Choose sca2004 or cva.")]
+        errors["protocol"] = [_("Choose sca2004, cva or coe.")]
     if lot.status == "withdrawn":
         errors["lot"] = [_("This lot is withdrawn.")]
     if errors:
@@ -171,7 +187,7 @@ def sheet_build(
     """Validate and compute an unsaved sheet; (None, errors per field) when anything is wrong."""
     errors: dict[str, list[str]] = {}
     if protocol not in scoring.PROTOCOLS:
-        errors["protocol"] = [_("Choose sca2004 or cva.")]
+        errors["protocol"] = [_("Choose sca2004, cva or coe.")]
         return None, errors
     parsed = scoring.parse_sheet(protocol, values)
     errors.update(parsed.errors)
@@ -239,8 +255,8 @@ def _sheet_saved(
         notify(
             recipient=request.requested_by,
             kind="cupping_sheet",
-            message=_("Lot %(lot)s was cupped: %(score)s (%(protocol)s).")
-            % {"lot": sheet.lot, "score": sheet.final_score, "protocol": sheet.protocol},
+            message=_("Lot %(lot)s was cupped: %(score)s.")
+            % {"lot": sheet.lot, "score": scoring.score_label(sheet.protocol, sheet.final_score)},
             url=reverse("cupping:sheet", args=[sheet.pk]),
             dedupe_key=f"cupping-request-done-{request.pk}",
         )
@@ -380,13 +396,18 @@ def grading_submit(
         quakers=v["quakers"],
         moisture_pct=v["moisture_pct"],
         water_activity=v["water_activity"],
-        screen_off_pct=v.get("screen_off_pct"),
+        sample_grams=v["sample_grams"],
+        process=lot.process,
     )
     with transaction.atomic():
         report = GreenGrading.objects.create(
             lot=lot,
             grader=grader,
             graded_on=graded_on,
+            rulebook=result.rulebook,
+            process=lot.process,
+            grade_class=result.grade_class,
+            warnings=result.warnings,
             sample_grams=v["sample_grams"],
             defect_counts=v["defects"],
             full_defects=result.full_defects,
@@ -405,7 +426,14 @@ def grading_submit(
             actor=grader,
             action="cupping.grading_submitted",
             target=report,
-            data={"lot": lot.pk, "specialty": result.specialty, "reasons": result.reasons},
+            data={
+                "lot": lot.pk,
+                "rulebook": result.rulebook,
+                "grade": result.grade_class,
+                "specialty": result.specialty,
+                "reasons": result.reasons,
+                "warnings": result.warnings,
+            },
         )
         send_evidence_changed(
             sender=GreenGrading,
@@ -447,19 +475,36 @@ def _mean(values: list[Decimal]) -> Decimal:
     return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def lot_score_compute(lot_id: int, harvest_year: int) -> dict[str, dict[str, Any]]:
-    """Per protocol: mean, graders, spread and attribute means (pure read, no writes)."""
-    sheets = list(
+def counting_sheets(*, lot_id: int, harvest_year: int) -> QuerySet[CuppingSheet]:
+    """The sheets that count for a lot's official score: active, of this harvest, declared and
+    stored independent, and — checked live, not trusted from the stored flag — by an active grader
+    who is not the lot's producer, whose licence is verified now and was valid on the cupping day."""
+    return (
         CuppingSheet.objects.filter(
-            lot_id=lot_id, status=SheetStatus.ACTIVE, independent=True, harvest_year=harvest_year
-        ).order_by("cupped_on", "id")
+            lot_id=lot_id,
+            status=SheetStatus.ACTIVE,
+            independent=True,
+            harvest_year=harvest_year,
+            grader__is_active=True,
+            grader__role=Role.Q_GRADER,
+            grader__q_grader_profile__licence_verified_at__isnull=False,
+            grader__q_grader_profile__licence_expires_on__gte=F("cupped_on"),
+        )
+        .exclude(grader_id=F("lot__producer_id"))
+        .order_by("cupped_on", "id")
     )
+
+
+def aggregate_sheets(sheets: Iterable[Any], *, harvest_year: int) -> dict[str, dict[str, Any]]:
+    """Per protocol: mean, graders, spread and attribute means of sheets already known to count
+    (pure: the import preview feeds it unsaved sheets). Sheets must come oldest first."""
     out: dict[str, dict[str, Any]] = {}
+    ordered = list(sheets)
     for protocol in scoring.PROTOCOLS:
-        by_grader: dict[int, CuppingSheet] = {}
-        for sheet in sheets:
+        by_grader: dict[int, Any] = {}
+        for sheet in ordered:
             if sheet.protocol == protocol:
-                by_grader[sheet.grader_id] = sheet  # ordered by date: the grader's latest wins
+                by_grader[sheet.grader_id] = sheet  # oldest first: the grader's latest wins
         if not by_grader:
             continue
         finals = [s.final_score for s in by_grader.values()]
@@ -476,11 +521,14 @@ def lot_score_compute(lot_id: int, harvest_year: int) -> dict[str, dict[str, Any
     return out
 
 
-def catalogue_protocol(scores: dict[str, dict[str, Any]]) -> str | None:
-    """More independent graders wins; a tie goes to sca2004."""
-    if not scores:
-        return None
-    return max(scores, key=lambda p: (scores[p]["graders"], p == scoring.SCA2004))
+def lot_score_compute(lot_id: int, harvest_year: int) -> dict[str, dict[str, Any]]:
+    """Per protocol: mean, graders, spread and attribute means (pure read, no writes)."""
+    return aggregate_sheets(counting_sheets(lot_id=lot_id, harvest_year=harvest_year), harvest_year=harvest_year)
+
+
+def catalogue_protocol(scores: dict[str, Any]) -> str | None:
+    """The lot's primary protocol: SCA 2004 if it has one, else CVA, else CoE (never a mix)."""
+    return next((p for p in scoring.PRIMARY_ORDER if p in scores), None)
 
 
 def lot_score_recompute(*, lot_id: int, actor: Any = None) -> Lot | None:
@@ -491,6 +539,8 @@ def lot_score_recompute(*, lot_id: int, actor: Any = None) -> Lot | None:
             return None
         scores = lot_score_compute(lot_id, lot.harvest_year)
         winner = catalogue_protocol(scores)
+        before = {r.protocol: (r.mean, r.graders, r.harvest_year) for r in LotScore.objects.filter(lot_id=lot_id)}
+        after = {p: (d["mean"], d["graders"], d["harvest_year"]) for p, d in scores.items()}
         for protocol, data in scores.items():
             LotScore.objects.update_or_create(
                 lot_id=lot_id, protocol=protocol, defaults={**data, "is_catalogue_score": protocol == winner}
@@ -520,264 +570,55 @@ def lot_score_recompute(*, lot_id: int, actor: Any = None) -> Lot | None:
                 actor=actor,
             )
             lot.official_score, lot.official_score_protocol = new_score, new_protocol
+        elif before != after:
+            # Only a secondary protocol's score moved: the lot page and hallmarks still show it.
+            send_evidence_changed(
+                sender=LotScore,
+                lot_id=lot_id,
+                kind="score",
+                detail="per-protocol scores " + ", ".join(f"{p} {after[p][0]}" for p in sorted(after)),
+                actor=actor,
+            )
     return lot
 
 
-# --- Bulk import ---------------------------------------------------------------------------
-
-IMPORT_COLUMNS = (
-    "lot",
-    "grader",
-    "protocol",
-    "cupped_on",
-    "independent",
-    "fragrance_aroma",
-    "fragrance",
-    "aroma",
-    "flavor",
-    "aftertaste",
-    "acidity",
-    "body",
-    "balance",
-    "sweetness",
-    "mouthfeel",
-    "overall",
-    "uniform_cups",
-    "clean_cups",
-    "sweet_cups",
-    "taint_cups",
-    "fault_cups",
-    "non_uniform_cups",
-    "defective_cups",
-    "notes",
-)
-REQUIRED_COLUMNS = ("lot", "protocol", "cupped_on", "independent")
-TRUE_WORDS = {"1", "true", "yes", "y", "si", "sí", "sim", "x"}
-FALSE_WORDS = {"0", "false", "no", "n", "não", "nao", ""}
+# --- Licence changes -----------------------------------------------------------------------
 
 
-def import_template_csv() -> str:
-    """A template with the header and one example row per protocol."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=IMPORT_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    common = {"lot": "123", "grader": "", "cupped_on": timezone.localdate().isoformat(), "independent": "yes"}
-    sca = dict.fromkeys(scoring.SCA_QUALITY, "7.75") | {
-        "protocol": "sca2004",
-        "uniform_cups": "5",
-        "clean_cups": "5",
-        "sweet_cups": "5",
-        "taint_cups": "0",
-        "fault_cups": "0",
-        "notes": "jasmine, bergamot",
-    }
-    cva = dict.fromkeys(scoring.CVA_AFFECTIVE, "7") | {
-        "protocol": "cva",
-        "non_uniform_cups": "0",
-        "defective_cups": "0",
-        "notes": "stone fruit",
-    }
-    writer.writerow(common | sca)
-    writer.writerow(common | cva)
-    return out.getvalue()
+def sheets_reassess_for_grader(*, grader_id: int) -> list[int]:
+    """Re-check the independence of every active sheet of a grader after their licence (or account)
+    changed, and rebuild the score of each lot whose sheets changed. Idempotent; returns those lots.
 
-
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError({"file": [_("The file must be UTF-8 encoded CSV.")]}) from exc
-
-
-def cupping_import_start(*, by: Any, data: bytes | str) -> Job:
-    """Check the upload's shape, record a Job, and run the import in the background after commit."""
-    _require_grader(by)
-    raw = data.encode() if isinstance(data, str) else data
-    if not raw.strip():
-        raise ValidationError({"file": [_("The file is empty.")]})
-    if len(raw) > conf.import_max_bytes():
-        raise ValidationError(
-            {"file": [_("The file is larger than %(kb)d KB.") % {"kb": conf.import_max_bytes() // 1024}]}
+    A withdrawn verification makes the grader's sheets stop counting at once (``counting_sheets``
+    already ignores them); this also corrects the stored flag other apps read."""
+    grader = User.objects.filter(pk=grader_id).select_related("q_grader_profile").first()
+    if grader is None:
+        return []
+    changed_lots: set[int] = set()
+    sheets = CuppingSheet.objects.filter(grader_id=grader_id, status=SheetStatus.ACTIVE).select_related("lot")
+    for sheet in sheets.iterator():
+        reasons = independence_check(
+            grader=grader, lot=sheet.lot, cupped_on=sheet.cupped_on, declared=sheet.independent_declared
         )
-    text = _decode(data)
-    if "\x00" in text:
-        raise ValidationError({"file": [_("The file must be UTF-8 encoded CSV.")]})
-    from cupping.tasks import run_cupping_import
-
-    with transaction.atomic():
-        job = job_create(kind="cupping_import", owner=by, params={"csv": text})
-        audit_log(actor=by, action="cupping.import_started", target=job, data={"bytes": len(raw)})
-        run_cupping_import.delay_on_commit(str(job.pk))
-    return job
-
-
-def _bool_cell(raw: str) -> bool | None:
-    word = (raw or "").strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    return None
-
-
-def import_validate(text: str, *, uploader: Any, job_id: Any = None) -> tuple[list[CuppingSheet], list[dict[str, Any]]]:
-    """Parse and validate every row; (sheets ready to save, errors as {row, column, message})."""
-    errors: list[dict[str, Any]] = []
-
-    def err(row: int, column: str, message: Any) -> None:
-        errors.append({"row": row, "column": column, "message": str(message)})
-
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    for name in REQUIRED_COLUMNS:
-        if name not in header:
-            err(1, name, _("This column is missing."))
-    for name in header:
-        if name not in IMPORT_COLUMNS:
-            err(1, name or "?", _("Unknown column."))
-    if errors:
-        return [], errors
-    rows = list(reader)
-    if not rows:
-        err(1, "", _("The file has no data rows."))
-        return [], errors
-    if len(rows) > conf.import_max_rows():
-        err(1, "", _("At most %(n)d rows per file.") % {"n": conf.import_max_rows()})
-        return [], errors
-    lot_ids = {int(r["lot"]) for r in rows if (r.get("lot") or "").strip().isdigit()}
-    lots = {lot.pk: lot for lot in Lot.objects.filter(pk__in=lot_ids)}
-    emails = {(r.get("grader") or "").strip().lower() for r in rows} - {""}
-    graders = {
-        u.email.lower(): u
-        for u in User.objects.filter(email__in=emails, role=Role.Q_GRADER).select_related("q_grader_profile")
-    }
-    uploader = User.objects.select_related("q_grader_profile").get(pk=uploader.pk)
-    sheets: list[CuppingSheet] = []
-    every = conf.import_progress_every()
-    for index, row in enumerate(rows):
-        line = index + 2  # the header is line 1
-        if None in row:
-            err(line, "", _("This row has more cells than the header."))
+        if (sheet.independent, sheet.independence_reasons) == (not reasons, reasons):
             continue
-        cells = {k: (v or "").strip() for k, v in row.items()}
-        lot = lots.get(int(cells["lot"])) if cells.get("lot", "").isdigit() else None
-        if lot is None:
-            err(line, "lot", _("No lot with this number."))
-        email = cells.get("grader", "").lower()
-        grader = graders.get(email) if email else uploader
-        if grader is None:
-            err(line, "grader", _("No Q-grader with this e-mail address."))
-        protocol = cells.get("protocol", "")
-        if protocol not in scoring.PROTOCOLS:
-            err(line, "protocol", _("Choose sca2004 or cva."))
-        cupped_on = None
-        try:
-            cupped_on = datetime.date.fromisoformat(cells.get("cupped_on", ""))
-        except ValueError:
-            err(line, "cupped_on", _("Enter a date as YYYY-MM-DD."))
-        independent = _bool_cell(cells.get("independent", ""))
-        if independent is None:
-            err(line, "independent", _("Enter yes or no."))
-        if protocol in scoring.PROTOCOLS:
-            own = scoring.SCA_FIELDS if protocol == scoring.SCA2004 else scoring.CVA_FIELDS
-            for column in header:
-                if column in scoring.SCA_FIELDS + scoring.CVA_FIELDS and column not in own and cells.get(column):
-                    err(line, column, _("Leave this empty for protocol %(protocol)s.") % {"protocol": protocol})
-        if lot is not None and grader is not None and protocol in scoring.PROTOCOLS:
-            values = {k: v for k, v in cells.items() if k in scoring.SCA_FIELDS + scoring.CVA_FIELDS}
-            sheet, problems = sheet_build(
-                grader=grader,
-                lot=lot,
-                protocol=protocol,
-                cupped_on=cupped_on,
-                independent=bool(independent),
-                values=values,
-                notes=cells.get("notes", ""),
-                entered_by=uploader,
-            )
-            for column, messages in problems.items():
-                if column == "cupped_on" and cupped_on is None:
-                    continue  # already reported as a bad date
-                for message in messages:
-                    err(line, column, message)
-            if sheet is not None:
-                sheet.import_job = job_id
-                sheet.import_row = line
-                sheets.append(sheet)
-        if job_id is not None and (index + 1) % every == 0:
-            job_progress(job_id=job_id, done=index + 1, total=len(rows))
-    return sheets, errors
-
-
-def _notify_named_graders(job: Job, *, uploader: Any) -> None:
-    """Tell every grader a sheet was entered for in their name, so a false entry is seen (and can
-    be withdrawn by them). Once per job and grader, so a rerun sends nothing new."""
-    counts: dict[int, int] = {}
-    for grader_id in (
-        CuppingSheet.objects.filter(import_job=job.pk).exclude(grader=uploader).values_list("grader_id", flat=True)
-    ):
-        counts[grader_id] = counts.get(grader_id, 0) + 1
-    for grader in User.objects.filter(pk__in=counts):
-        notify(
-            recipient=grader,
-            kind="cupping_import",
-            message=_("%(who)s entered %(n)d cupping sheets in your name.") % {"who": uploader, "n": counts[grader.pk]},
-            url=reverse("cupping:queue"),
-            dedupe_key=f"cupping-import-{job.pk}",
-        )
-
-
-def cupping_import_run(*, job_id: Any) -> str:
-    """Validate every row, then insert all sheets in one transaction, or none. Safe to run twice."""
-    job = Job.objects.select_related("owner").filter(pk=job_id).first()
-    if job is None:
-        return "missing"
-    if job.finished:
-        return "already-done"
-    if job.owner is None:
-        job_finish(job_id=job.pk, ok=False, message=_("The uploader no longer exists."))
-        return "invalid"
-    text = job.params.get("csv", "")
-    job_progress(job_id=job.pk, done=0, message=_("Checking every row…"))
-    sheets, errors = import_validate(text, uploader=job.owner, job_id=job.pk)
-    if errors:
-        job_finish(
-            job_id=job.pk,
-            ok=False,
-            message=_("%(n)d problems found; nothing was imported.") % {"n": len(errors)},
-            result={"errors": errors[:500], "error_count": len(errors)},
-        )
-        return "invalid"
-    try:
         with transaction.atomic():
-            per_lot: dict[int, int] = {}
-            for sheet in sheets:
-                sheet.save()
-                _sheet_saved(sheet, actor=job.owner, signal=False)
-                per_lot[sheet.lot_id] = per_lot.get(sheet.lot_id, 0) + 1
-            # Lock lots in id order so two imports touching the same lots cannot deadlock.
-            for lot_id in sorted(per_lot):
-                send_evidence_changed(
-                    sender=CuppingSheet,
-                    lot_id=lot_id,
-                    kind="cupping_sheet",
-                    detail=f"{per_lot[lot_id]} sheets imported",
-                    actor=job.owner,
+            updated = CuppingSheet.objects.filter(pk=sheet.pk, status=SheetStatus.ACTIVE).update(
+                independent=not reasons, independence_reasons=reasons
+            )
+            if updated:
+                audit_log(
+                    actor=None,
+                    action="cupping.sheet_independence_changed",
+                    target=sheet,
+                    data={"independent": not reasons, "reasons": reasons},
                 )
-                lot_score_recompute(lot_id=lot_id, actor=job.owner)
-    except IntegrityError:
-        # A previous run of this same job committed its rows (and crashed before finishing).
-        if not CuppingSheet.objects.filter(import_job=job.pk).exists():
-            raise
-    created = list(CuppingSheet.objects.filter(import_job=job.pk).values_list("pk", flat=True))
-    _notify_named_graders(job, uploader=job.owner)
-    job_finish(
-        job_id=job.pk,
-        ok=True,
-        message=_("%(n)d sheets imported.") % {"n": len(created)},
-        result={"created": len(created), "sheet_ids": created},
+                changed_lots.add(sheet.lot_id)
+    # Every lot the grader cupped: counting_sheets reads the live licence, so a change of
+    # verification moves these scores even where no stored flag changed.
+    lot_ids = set(
+        CuppingSheet.objects.filter(grader_id=grader_id, status=SheetStatus.ACTIVE).values_list("lot_id", flat=True)
     )
-    return "imported"
+    for lot_id in sorted(lot_ids | changed_lots):
+        lot_score_recompute(lot_id=lot_id)
+    return sorted(changed_lots)

@@ -19,5 +19,8 @@ urlpatterns = [
     path("gradings/<int:pk>/withdraw/", views.grading_withdraw, name="grading_withdraw"),
     path("import/", views.import_page, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
+    path("import/<uuid:job_id>/", views.import_job, name="import_job"),
+    path("import/<uuid:job_id>/confirm/", views.import_confirm, name="import_confirm"),
+    path("import/<uuid:job_id>/cancel/", views.import_cancel, name="import_cancel"),
     path("calibration/", views.calibration, name="calibration"),
 ]

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 from core.decorators import role_required
 from core.errors import Conflict
-from cupping import scoring, selectors, services
+from core.selectors import job_visible_to
+from cupping import imports, scoring, selectors, services
 from cupping.forms import GradingForm, ImportForm, RequestForm, SheetForm, UploadForm, WithdrawForm, apply_errors
 from cupping.models import SheetStatus
 from lots.models import Lot
@@ -156,6 +157,7 @@ INDEPENDENCE_LABELS = {
     services.LICENCE_UNVERIFIED: _("The grader's licence is not verified by a moderator."),
     services.LICENCE_EXPIRED: _("The grader's licence had expired on the cupping date."),
     services.OWN_LOT: _("The grader is the lot's producer."),
+    services.ACCOUNT_INACTIVE: _("The grader's account is switched off."),
 }
 
 
@@ -271,17 +273,61 @@ def import_page(request: HttpRequest) -> HttpResponse:
     job = None
     if request.method == "POST" and form.is_valid():
         try:
-            job = services.cupping_import_start(by=request.user, data=form.cleaned_data["file"].read())
+            job = imports.cupping_import_start(by=request.user, data=form.cleaned_data["file"].read())
         except ValidationError as exc:
             apply_errors(form, exc)
-    context = {"form": form, "job": job, "columns": services.IMPORT_COLUMNS}
+    context = {"form": form, "job": job, "columns": imports.IMPORT_COLUMNS}
     return render(request, "cupping/import.html", context, status=400 if form.errors else 200)
+
+
+def _own_import(request: HttpRequest, job_id: Any) -> Any:
+    job = job_visible_to(request.user, job_id)
+    if job is None or job.kind != imports.KIND:
+        raise Http404
+    return job
+
+
+@role_required(Role.Q_GRADER, Role.MODERATOR)
+def import_job(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """The import's progress bar, its preview with the confirm button, or its outcome. Polled by
+    htmx while the job is checked or written; a full page without JavaScript."""
+    job = _own_import(request, job_id)
+    context = {"job": job, "can_answer": job.owner_id == request.user.pk}
+    if getattr(request, "htmx", False):
+        return render(request, "cupping/partials/import_job.html", context)
+    return render(request, "cupping/import_job.html", context)
+
+
+@require_POST
+@role_required(Role.Q_GRADER)
+def import_confirm(request: HttpRequest, job_id: Any) -> HttpResponse:
+    job = _own_import(request, job_id)
+    try:
+        imports.cupping_import_confirm(job_id=job.pk, by=request.user)
+    except (Conflict, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Confirmed: your sheets are being imported."))
+    return redirect("cupping:import_job", job_id=job.pk)
+
+
+@require_POST
+@role_required(Role.Q_GRADER)
+def import_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
+    job = _own_import(request, job_id)
+    try:
+        imports.cupping_import_cancel(job_id=job.pk, by=request.user)
+    except (Conflict, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The import was cancelled; nothing was imported."))
+    return redirect("cupping:import_job", job_id=job.pk)
 
 
 @require_GET
 @role_required(Role.Q_GRADER)
 def import_template(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(services.import_template_csv(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(imports.import_template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cupping-session-template.csv"'
     return response
 

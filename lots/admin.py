@@ -1,7 +1,22 @@
-from django.contrib import admin
-from django.http import HttpRequest
+from typing import Any
 
-from lots.models import CustodyDocument, CustodyEvent, Farm, Lot, LotPhoto, LotTag, Plot, Variety, VarietyAlias
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from lots.models import (
+    CustodyDocument,
+    CustodyEvent,
+    Farm,
+    Lot,
+    LotPhoto,
+    LotTag,
+    Plot,
+    UnlistedVariety,
+    Variety,
+    VarietyAlias,
+)
 
 
 class PlotInline(admin.TabularInline):
@@ -35,10 +50,47 @@ class VarietyAliasInline(admin.TabularInline):
 
 @admin.register(Variety)
 class VarietyAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_landrace"]
+    list_display = ["name", "slug", "is_landrace", "family"]
+    list_filter = ["family", "is_landrace"]
     search_fields = ["name", "aliases__alias"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [VarietyAliasInline]
+
+
+@admin.register(UnlistedVariety)
+class UnlistedVarietyAdmin(admin.ModelAdmin):
+    """Names producers kept as written; choosing "maps to" maps every lot declared with the name."""
+
+    list_display = ["name", "key", "variety", "lots_waiting", "mapped_by", "mapped_at", "created_at"]
+    list_filter = [("variety", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "key"]
+    fields = ["name", "key", "variety", "mapped_by", "mapped_at", "created_at"]
+    readonly_fields = ["name", "key", "mapped_by", "mapped_at", "created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UnlistedVariety]:
+        waiting = (
+            Lot.objects.filter(variety__isnull=True, variety_as_declared__iexact=OuterRef("name"))
+            .values("variety_as_declared")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(waiting=Subquery(waiting[:1]))
+
+    @admin.display(description=_("lots without a variety"))
+    def lots_waiting(self, obj: Any) -> int:
+        return getattr(obj, "waiting", None) or 0
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: UnlistedVariety, form: Any, change: bool) -> None:
+        from lots.services import unlisted_variety_map
+
+        if obj.variety_id is None:
+            return
+        count = unlisted_variety_map(unlisted=obj, variety=obj.variety, by=request.user)  # type: ignore[arg-type]
+        obj.refresh_from_db()
+        messages.success(request, _("%(n)s lot(s) now carry %(variety)s.") % {"n": count, "variety": obj.variety})
 
 
 class LotTagInline(admin.TabularInline):

@@ -4,8 +4,12 @@ lots/{id}/passport/. Producers write only their own; everyone reads public lots;
 
 from __future__ import annotations
 
+import codecs
+import json
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -13,13 +17,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import role_permission
-from lots import selectors, services
+from lots import geo, selectors, services
 from lots.forms import CatalogueFilterForm
 from lots.models import CustodyEvent, Farm, Lot, LotPhoto, Plot
 from lots.serializers import (
@@ -35,7 +41,37 @@ from lots.serializers import (
     PhotoUploadSerializer,
     PlotSerializer,
     TransitionSerializer,
+    VarietyMatchSerializer,
 )
+
+
+class ExactDecimalJSONParser(JSONParser):
+    """JSON bodies whose decimal numbers become Decimals: ``1.900000`` keeps its six decimal places.
+
+    The default parser reads them as floats, and a float has no trailing zeros; coordinates need
+    their digits for EUDR's six-decimal rule.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+class ExactDecimalJSONRenderer(JSONRenderer):
+    """Writes Decimals as JSON numbers with every digit (DRF's encoder would make them floats)."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        return geo.dumps(data, default=self.encoder_class().default, separators=(",", ":"), allow_nan=False).encode()
+
 
 OwnerOnly = role_permission(write=("producer",), read=("producer", "moderator"))
 ProducerWrites = role_permission(write=("producer",))
@@ -83,6 +119,9 @@ class PlotViewSet(
     serializer_class = PlotSerializer
     permission_classes = [IsAuthenticated, OwnerOnly]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Coordinates in and out as exact decimals (lots.geo).
+    parser_classes = [ExactDecimalJSONParser]
+    renderer_classes = [ExactDecimalJSONRenderer]
 
     def get_queryset(self) -> QuerySet[Plot]:
         if getattr(self, "swagger_fake_view", False):
@@ -218,7 +257,7 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self._out(lot))
 
     @extend_schema(responses={200: PassportSerializer}, summary="EUDR passport: the lot's plots as GeoJSON")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[ExactDecimalJSONRenderer])
     def passport(self, request: Request, pk: str | None = None) -> Response:
         lot = self.get_object()
         response = Response(selectors.passport(lot))
@@ -323,3 +362,33 @@ class LotCustodyEventsView(generics.ListCreateAPIView):
         event = services.custody_event_add(lot=lot, by=request.user, documents=docs, **values)
         event = CustodyEvent.objects.prefetch_related("documents").get(pk=event.pk)
         return Response(CustodyEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class VarietyMatchView(generics.GenericAPIView):
+    """``GET /api/v1/varieties/match/?name=pink borbon``: what the name would be stored as."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    serializer_class = VarietyMatchSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, required=True, description="A variety as typed")],
+        responses={200: VarietyMatchSerializer},
+        summary="Match a typed variety name to the canonical list",
+    )
+    def get(self, request: Request) -> Response:
+        name = request.query_params.get("name", "")
+        if not name.strip() or len(name) > 100:
+            raise exceptions.ValidationError({"name": ["Give a variety name of at most 100 characters."]})
+        match = services.variety_match(name)
+        return Response(
+            {
+                "name": match.text,
+                "variety": match.variety.name if match.variety else None,
+                "suggestion": match.suggestion.name if match.suggestion else None,
+                "needs_confirmation": match.suggestion is not None,
+                "score": match.score,
+                "family": match.family,
+                "members": list(match.members),
+                "message": match.message,
+            }
+        )

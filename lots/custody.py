@@ -2,7 +2,9 @@
 
 content_hash = SHA-256(prev_hash + canonical JSON of the event, including its documents' SHA-256).
 The first event's prev_hash is 64 zeros. Any later edit of a stored event (or its documents'
-recorded hashes) changes the recomputed hash, so ``verify`` finds the first broken link.
+recorded hashes) changes the recomputed hash, so ``verify`` finds the first broken link. The head
+(count and last hash) is anchored on the lot row and in every claim decision and passport, so
+removing the last event, which leaves a consistent shorter chain, is detected too.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from lots.models import CustodyEvent, Lot
+from django.apps import apps
+from django.utils.translation import gettext as _
 
-GENESIS = "0" * 64
+from lots.models import CUSTODY_GENESIS, CustodyEvent, Lot
+
+GENESIS = CUSTODY_GENESIS
 WEIGHT_PLACES = Decimal("0.01")
 
 
@@ -97,11 +102,28 @@ def event_content(event: CustodyEvent, documents: Iterable[tuple[str, str]] | No
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A head of the chain recorded elsewhere: ``count`` events ending in ``head_hash``.
+
+    The lot row keeps the current head (updated in the same transaction as each append); every
+    claim decision and passport records the head it saw. Without an anchor, deleting the last
+    event leaves a shorter chain that is perfectly consistent in itself.
+    """
+
+    source: str
+    count: int
+    head_hash: str
+    exact: bool = False  # the lot's own head: the chain must end exactly there
+
+
+@dataclass(frozen=True)
 class ChainResult:
     ok: bool
     count: int
     first_broken_seq: int | None = None
     reason: str = ""
+    code: str = "ok"  # ok, sequence_gap, link_mismatch, content_mismatch, truncated, head_mismatch, unanchored
+    head_hash: str = GENESIS
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,26 +131,109 @@ class ChainResult:
             "count": self.count,
             "first_broken_seq": self.first_broken_seq,
             "reason": self.reason,
+            "code": self.code,
+            "head_hash": self.head_hash,
         }
 
 
-def verify_events(events: Iterable[CustodyEvent]) -> ChainResult:
-    """Walk events in seq order (documents prefetched) and report the first broken link."""
+def _broken(count: int, seq: int, code: str, reason: str, head: str) -> ChainResult:
+    return ChainResult(False, count, seq, reason, code, head)
+
+
+def verify_events(events: Iterable[CustodyEvent], anchors: Iterable[Anchor] = ()) -> ChainResult:
+    """Walk events in seq order (documents prefetched) and report the first broken link.
+
+    Then hold the chain against its anchors: a recorded head beyond the chain's end means events
+    were removed from the end; a recorded head whose event now has another hash means the chain
+    was rewritten from there.
+    """
     expected_prev = GENESIS
-    count = 0
+    hashes: list[str] = []
     for index, event in enumerate(events, start=1):
-        count = index
         if event.seq != index:
-            return ChainResult(False, index, event.seq, "sequence gap: an event is missing")
+            return _broken(
+                index,
+                event.seq,
+                "sequence_gap",
+                _("sequence gap: event %(missing)s is missing before event %(seq)s")
+                % {"missing": index, "seq": event.seq},
+                expected_prev,
+            )
         if event.prev_hash != expected_prev:
-            return ChainResult(False, index, event.seq, "link to the previous event does not match")
+            return _broken(
+                index,
+                event.seq,
+                "link_mismatch",
+                _("event %(seq)s does not link to the event before it: events were re-ordered or replaced")
+                % {"seq": event.seq},
+                expected_prev,
+            )
         if chain_hash(event.prev_hash, event_content(event)) != event.content_hash:
-            return ChainResult(False, index, event.seq, "content does not match its hash")
+            return _broken(
+                index,
+                event.seq,
+                "content_mismatch",
+                _("event %(seq)s was changed after it was recorded: its content does not match its hash")
+                % {"seq": event.seq},
+                expected_prev,
+            )
         expected_prev = event.content_hash
-    return ChainResult(True, count)
+        hashes.append(event.content_hash)
+    count = len(hashes)
+    for anchor in anchors:
+        if anchor.count > count:
+            return _broken(
+                count,
+                count + 1,
+                "truncated",
+                _(
+                    "the chain ends at event %(count)s but %(source)s recorded %(expected)s events: "
+                    "the last event was removed"
+                )
+                % {"count": count, "source": anchor.source, "expected": anchor.count},
+                expected_prev,
+            )
+        seen = hashes[anchor.count - 1] if anchor.count else GENESIS
+        if seen != anchor.head_hash:
+            return _broken(
+                count,
+                anchor.count,
+                "head_mismatch",
+                _("event %(seq)s does not match the head %(source)s recorded: the chain was rewritten")
+                % {"seq": anchor.count, "source": anchor.source},
+                expected_prev,
+            )
+        if anchor.exact and count > anchor.count:
+            return _broken(
+                count,
+                anchor.count + 1,
+                "unanchored",
+                _("event %(seq)s was not appended through the chain: %(source)s ends at event %(expected)s")
+                % {"seq": anchor.count + 1, "source": anchor.source, "expected": anchor.count},
+                expected_prev,
+            )
+    return ChainResult(True, count, head_hash=expected_prev)
+
+
+def anchors_for(lot_id: int) -> list[Anchor]:
+    """The lot's own head (read fresh from its row), then the heads its claim decisions recorded."""
+    head = Lot.objects.filter(pk=lot_id).values_list("custody_count", "custody_head_hash").first()
+    anchors = [Anchor(str(_("the lot")), head[0], head[1], exact=True)] if head else []
+    try:
+        decision_model = apps.get_model("moderation", "ClaimDecision")
+    except LookupError:  # pragma: no cover - moderation is part of the project
+        return anchors
+    rows = (
+        decision_model.objects.filter(claim__lot_id=lot_id, custody_count__isnull=False)
+        .order_by("-custody_count", "-pk")
+        .values_list("pk", "custody_count", "custody_head_hash")
+    )
+    for pk, count, head_hash in rows:
+        anchors.append(Anchor(str(_("claim decision #%(id)s") % {"id": pk}), count, head_hash))
+    return anchors
 
 
 def verify(lot: Lot | int) -> ChainResult:
     lot_id = lot if isinstance(lot, int) else lot.pk
     events = CustodyEvent.objects.filter(lot_id=lot_id).order_by("seq").prefetch_related("documents")
-    return verify_events(events)
+    return verify_events(events, anchors_for(lot_id))

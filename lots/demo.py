@@ -13,7 +13,14 @@ from accounts.models import User
 from lots import services
 from lots.models import Farm, Lot, LotStatus, PhotoKind
 
-SQUARE = [[-75.9131, 1.8531], [-75.9101, 1.8531], [-75.9101, 1.8561], [-75.9131, 1.8561], [-75.9131, 1.8531]]
+# Six decimal places as EUDR asks (Art. 2(28)), as Decimals so the trailing zeros are kept; about 11.07 ha.
+_CORNERS = [
+    ("-75.913100", "1.853100"),
+    ("-75.910100", "1.853100"),
+    ("-75.910100", "1.856100"),
+    ("-75.913100", "1.856100"),
+]
+SQUARE = [[Decimal(lon), Decimal(lat)] for lon, lat in [*_CORNERS, _CORNERS[0]]]
 
 DEMO: dict[str, dict[str, Any]] = {
     "producer@demo.coffee": {
@@ -122,16 +129,45 @@ def demo_photo(colour: tuple[int, int, int], label: str) -> bytes:
     return out.getvalue()
 
 
+def _custody_steps(lot: Lot, weight_kg: Decimal) -> list[tuple[str, str, str, Decimal, Decimal, int, str]]:
+    """The stages of the lot's declared process (DOMAIN.md §10), with plausible weights.
+
+    5.8 kg of cherry per kg of green; washed and honey dry to 1.25 kg of parchment per kg of green
+    (cherry → parchment 4.6:1), naturals to 2 kg of dried cherry (cherry → dried cherry 2.9:1).
+    A natural is never depulped, and ferments in a tank only when a fermenting process is declared.
+    """
+    q = Decimal("1")
+    cherry = (weight_kg * Decimal("5.8")).quantize(q)
+    if lot.process == "natural":
+        dried = (weight_kg * 2).quantize(q)
+        steps = [("harvest", "cherry", "cherry", cherry, cherry, 0, "Upper terraces, ripe cherries only")]
+        if set(lot.process_modifiers or []) & {"anaerobic", "extended_fermentation", "carbonic_maceration"}:
+            steps.append(("fermentation", "cherry", "cherry", cherry, cherry - 2, 1, "Sealed tanks, whole cherries"))
+            cherry -= 2
+        steps += [
+            ("drying", "cherry", "dried_cherry", cherry, dried, 3, "Raised beds, in the cherry, 24 days"),
+            ("milling", "dried_cherry", "green", dried, weight_kg, 30, "Dry mill, hulling"),
+        ]
+    else:
+        parchment = (weight_kg * Decimal("1.25")).quantize(q)
+        wet = parchment * 2
+        steps = [
+            ("harvest", "cherry", "cherry", cherry, cherry, 0, "Upper terraces, ripe cherries only"),
+            ("depulping", "cherry", "parchment", cherry, wet, 1, "Farm wet mill"),
+        ]
+        if lot.process == "washed":
+            steps.append(("fermentation", "parchment", "parchment", wet, wet - 4, 1, "Dry fermentation, 36 h"))
+            wet -= 4
+        steps += [
+            ("drying", "parchment", "parchment", wet, parchment, 3, "Raised beds, 18 days"),
+            ("milling", "parchment", "green", parchment, weight_kg, 30, "Dry mill, Pitalito"),
+        ]
+    steps.append(("packaging", "green", "green", weight_kg, weight_kg, 32, "Vacuum packs in boxes"))
+    return steps
+
+
 def _custody(lot: Lot, producer: User, weight_kg: Decimal, start: datetime.date) -> None:
-    cherry = (weight_kg * Decimal("5.6")).quantize(Decimal("1"))
-    parchment = (weight_kg * Decimal("1.25")).quantize(Decimal("1"))
-    steps = [
-        ("harvest", "cherry", "cherry", cherry, cherry, 0, "Upper terraces, ripe cherries only"),
-        ("depulping", "cherry", "parchment", cherry, parchment + 40, 1, "Farm wet mill"),
-        ("drying", "parchment", "parchment", parchment + 40, parchment, 3, "Raised beds, 18 days"),
-        ("milling", "parchment", "green", parchment, weight_kg, 30, "Dry mill, Pitalito"),
-    ]
-    for stage, s_in, s_out, w_in, w_out, days, place in steps:
+    for stage, s_in, s_out, w_in, w_out, days, place in _custody_steps(lot, weight_kg):
         services.custody_event_add(
             lot=lot,
             by=producer,

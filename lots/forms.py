@@ -60,17 +60,21 @@ class PlotForm(forms.Form):
     region = forms.CharField(label=_("Region"), max_length=200, required=False)
     altitude_masl = forms.IntegerField(label=_("Altitude (masl)"), min_value=0, max_value=6000, required=False)
     area_ha = forms.DecimalField(label=_("Area (ha)"), max_digits=9, decimal_places=3, min_value=Decimal("0.001"))
+    # No cap on decimal places: phones give 7–8 and they are kept. At least six are required
+    # (EUDR Art. 2(28)), which lots.geo checks with a message that says so.
     latitude = forms.DecimalField(
         label=_("Latitude"),
-        max_digits=9,
-        decimal_places=6,
         min_value=-90,
         max_value=90,
         required=False,
-        help_text=_("For a plot of up to 4 ha a single point is enough, e.g. 1.852345"),
+        help_text=_("For a plot of up to 4 ha a single point is enough, with at least six decimals, e.g. 1.852345"),
     )
     longitude = forms.DecimalField(
-        label=_("Longitude"), max_digits=10, decimal_places=6, min_value=-180, max_value=180, required=False
+        label=_("Longitude"),
+        min_value=-180,
+        max_value=180,
+        required=False,
+        help_text=_("At least six decimals, e.g. -75.912345"),
     )
     geometry = forms.CharField(
         label=_("Boundary as GeoJSON"),
@@ -95,7 +99,8 @@ class PlotForm(forms.Form):
         data = dict(self.cleaned_data)
         lat, lon = data.pop("latitude", None), data.pop("longitude", None)
         if not (data.get("geometry") or "").strip() and lat is not None and lon is not None:
-            data["geometry"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+            # Decimals as typed: "1.900000" keeps its six places (a float would make it 1.9).
+            data["geometry"] = {"type": "Point", "coordinates": [lon, lat]}
         elif not (data.get("geometry") or "").strip():
             data["geometry"] = None
         data["varieties"] = [v.strip() for v in (data.get("varieties") or "").split(",") if v.strip()]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
 from core.money import Currency, Incoterm, PriceUnit
+from lots.geo import AreaCheck, DecimalJSONDecoder, DecimalJSONEncoder, area_check
 
 
 def private_storage() -> Any:
@@ -31,6 +32,8 @@ class Classification(models.TextChoices):
 NANO_MAX_KG = Decimal("50")
 SMALL_MAX_KG = Decimal("100")
 MICRO_MAX_KG = Decimal("1000")
+# The prev_hash of a chain's first custody event (lots.custody.GENESIS).
+CUSTODY_GENESIS = "0" * 64
 
 
 def classify(weight_kg: Decimal | None) -> str:
@@ -72,6 +75,9 @@ class Variety(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     is_landrace = models.BooleanField(default=False)
+    # A group the variety belongs to, e.g. "F1 hybrid" (DOMAIN.md §8): typing the family's name
+    # alone asks which member is meant.
+    family = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
@@ -97,6 +103,33 @@ class VarietyAlias(models.Model):
         return f"{self.alias} → {self.variety}"
 
 
+class UnlistedVariety(models.Model):
+    """A variety name producers kept although it matches no canonical variety.
+
+    Moderators map it to a canonical variety in the admin (lots.services.unlisted_variety_map):
+    that adds the spelling as an alias and gives every lot declared with it the variety.
+    """
+
+    key = models.CharField(max_length=100, unique=True)  # lots.varieties.normalise of the name
+    name = models.CharField(_("name as written"), max_length=100)
+    variety = models.ForeignKey(
+        Variety, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("maps to")
+    )
+    mapped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mapped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["variety", "key"]
+        verbose_name = _("unlisted variety name")
+        verbose_name_plural = _("unlisted variety names")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Plot(models.Model):
     """A piece of land. Geometry is GeoJSON (WGS 84, [lon, lat]); above 4 ha it must be a polygon."""
 
@@ -110,7 +143,14 @@ class Plot(models.Model):
         _("area (ha)"), max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
     varieties = models.ManyToManyField(Variety, blank=True, related_name="plots", verbose_name=_("varieties planted"))
-    geometry = models.JSONField(_("geolocation (GeoJSON geometry)"), null=True, blank=True)
+    # Coordinates stay Decimals in and out (lots.geo): "1.900000" keeps its six decimal places.
+    geometry = models.JSONField(
+        _("geolocation (GeoJSON geometry)"),
+        null=True,
+        blank=True,
+        encoder=DecimalJSONEncoder,
+        decoder=DecimalJSONDecoder,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,6 +164,16 @@ class Plot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.farm.name} / {self.name}"
+
+    @property
+    def area_check(self) -> AreaCheck:
+        """The polygon's geodesic area against the declared one (DOMAIN.md §11, ±20 % by default)."""
+        return area_check(self.geometry, self.area_ha)
+
+    @property
+    def usable_area_ha(self) -> Decimal | None:
+        """The declared area if the yield check may use it: None when the boundary contradicts it."""
+        return self.area_check.usable_ha
 
 
 class Process(models.TextChoices):
@@ -198,6 +248,17 @@ class VerifiedBadge(models.TextChoices):
     NANO = "nano", _("Verified nano-lot")
 
 
+class VarietyStatus(models.TextChoices):
+    """How a lot's declared variety relates to the canonical list."""
+
+    NONE = "", _("No variety given")
+    MATCHED = "matched", _("Recognised")
+    SUGGESTED = "suggested", _("A close match awaits the producer's confirmation")
+    CONFIRMED = "confirmed", _("Close match confirmed by the producer")
+    UNMAPPED = "unmapped", _("Not in the list (kept as written)")
+    MAPPED = "mapped", _("Mapped by a moderator")
+
+
 class Lot(models.Model):
     producer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lots")
     farm = models.ForeignKey(Farm, null=True, blank=True, on_delete=models.PROTECT, related_name="lots")
@@ -209,6 +270,13 @@ class Lot(models.Model):
     code = models.CharField(_("lot code"), max_length=60)
     variety = models.ForeignKey(Variety, null=True, blank=True, on_delete=models.PROTECT, related_name="lots")
     variety_as_declared = models.CharField(_("variety as written"), max_length=100, blank=True)
+    variety_status = models.CharField(
+        max_length=10, choices=VarietyStatus.choices, blank=True, default="", editable=False, db_index=True
+    )
+    # The close match offered for a spelling that is not in the list, until the producer answers.
+    variety_suggestion = models.ForeignKey(
+        Variety, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     process = models.CharField(_("process"), max_length=20, choices=Process.choices)
     honey_colour = models.CharField(_("honey colour"), max_length=10, choices=HoneyColour.choices, blank=True)
     process_modifiers = models.JSONField(_("process modifiers"), default=list, blank=True)
@@ -266,8 +334,11 @@ class Lot(models.Model):
         _("status"), max_length=10, choices=LotStatus.choices, default=LotStatus.DRAFT, db_index=True
     )
     version = models.PositiveIntegerField(default=1, editable=False)
-    # Kilograms committed to accepted contracts; never above weight_kg (constraint below).
+    # Kilograms committed to contracts that are not cancelled; never above weight_kg (constraint below).
     reserved_kg = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"), editable=False)
+    # Of those, the kilograms whose contracts are paid: sold. All sold is "sold out"; all committed
+    # but some not paid yet is "reserved" (lots.services.trade_status).
+    sold_kg = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"), editable=False)
     # Denormalised for the catalogue; each owning app keeps its own detail tables.
     official_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, editable=False)
     official_score_protocol = models.CharField(max_length=10, blank=True, editable=False)
@@ -281,6 +352,11 @@ class Lot(models.Model):
     # Denormalised origin for the catalogue's country filter: the farm's country, or the producer
     # group's for lots without a farm. Kept by save() and lots.services (farm_update).
     origin_country = models.CharField(max_length=2, blank=True, default="", editable=False, db_index=True)
+    # The custody chain's head: how many events it has and the last one's hash, written by
+    # lots.services.custody_event_add in the transaction that appends the event. Verification holds
+    # the chain against it, so removing the last event (which leaves a consistent chain) shows.
+    custody_count = models.PositiveIntegerField(default=0, editable=False)
+    custody_head_hash = models.CharField(max_length=64, default=CUSTODY_GENESIS, editable=False)
 
     class Meta:
         ordering = ["-listed_at", "-id"]
@@ -290,6 +366,8 @@ class Lot(models.Model):
             models.CheckConstraint(condition=Q(price__gt=0), name="lot_price_positive"),
             models.CheckConstraint(condition=Q(reserved_kg__gte=0), name="lot_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved_kg__lte=models.F("weight_kg")), name="lot_never_oversold"),
+            models.CheckConstraint(condition=Q(sold_kg__gte=0), name="lot_sold_not_negative"),
+            models.CheckConstraint(condition=Q(sold_kg__lte=models.F("reserved_kg")), name="lot_sold_within_reserved"),
             models.CheckConstraint(
                 condition=Q(harvest_start__isnull=True)
                 | Q(harvest_end__isnull=True)
@@ -425,6 +503,8 @@ class CustodyStage(models.TextChoices):
     DEPULPING = "depulping", _("Depulping")
     FERMENTATION = "fermentation", _("Fermentation")
     DRYING = "drying", _("Drying")
+    # Wet-hulled (semi-washed) chains hull the parchment while still wet, then dry the green (DOMAIN.md §10).
+    WET_HULLING = "wet_hulling", _("Wet hulling")
     MILLING = "milling", _("Milling")
     PACKAGING = "packaging", _("Packaging")
     WAREHOUSE = "warehouse", _("Warehouse")

@@ -63,12 +63,13 @@ def _per_kg(value: Decimal, unit: str) -> Decimal:
 
 def lot_list_queryset(*, for_api: bool = False) -> QuerySet[Lot]:
     """The row shape every list (page, API, CSV) uses: a fixed number of queries per page."""
-    qs = Lot.objects.select_related("farm", "variety", "producer", "producer__producer_profile")
+    qs = Lot.objects.select_related("farm", "variety", "variety_suggestion", "producer", "producer__producer_profile")
     if for_api:
         return qs.prefetch_related(
             Prefetch("tags", queryset=LotTag.objects.order_by("tag")),
             Prefetch("plots", queryset=Plot.objects.only("id")),
             "group_members",
+            "official_scores",  # cupping's per-protocol scores (lot API ``official_scores``)
         )
     return qs.prefetch_related(
         Prefetch("tags", queryset=LotTag.objects.order_by("tag")),
@@ -110,10 +111,14 @@ def search(qs: QuerySet[Lot], text: str) -> QuerySet[Lot]:
 
 
 def catalogue(filters: CatalogueFilters, *, base: QuerySet[Lot] | None = None) -> QuerySet[Lot]:
-    """Listed lots matching the filters, sorted; the caller paginates."""
+    """Lots of one public status (listed by default) matching the filters, sorted; the caller paginates."""
     qs = base if base is not None else lot_list_queryset()
     status = filters.status if filters.status in PUBLIC_STATUSES else LotStatus.LISTED
     qs = qs.filter(status=status)
+    if status == LotStatus.LISTED:
+        # Listed means kilograms are left to sell (a partly contracted lot stays, showing the rest);
+        # the status follows the kilograms, and this keeps a lot with nothing left out regardless.
+        qs = qs.filter(reserved_kg__lt=F("weight_kg"))
     if filters.country:
         qs = qs.filter(origin_country=filters.country.upper())
     if filters.region:
@@ -168,7 +173,7 @@ def can_see_private(user: Any, lot: Lot) -> bool:
 def lot_detail(user: Any, pk: int) -> Lot | None:
     return (
         visible_lots(user)
-        .select_related("farm", "variety", "producer", "producer__producer_profile")
+        .select_related("farm", "variety", "variety_suggestion", "producer", "producer__producer_profile")
         .prefetch_related(
             Prefetch("plots", queryset=Plot.objects.select_related("farm").prefetch_related("varieties")),
             "group_members",
@@ -231,14 +236,12 @@ def origin_of(lot: Lot) -> tuple[str, str]:
 
 def passport(lot: Lot) -> dict[str, Any]:
     """The EUDR passport: a GeoJSON FeatureCollection of the lot's plots (WGS 84, [lon, lat])."""
-    from lots.geo import geometry_area_ha
-
     country, region = origin_of(lot)
     profile = getattr(lot.producer, "producer_profile", None)
     producer_name = profile.organisation if profile else str(lot.producer)
     features = []
     for plot in lot.plots.all():
-        computed = geometry_area_ha(plot.geometry)
+        check = plot.area_check
         features.append(
             {
                 "type": "Feature",
@@ -248,8 +251,10 @@ def passport(lot: Lot) -> dict[str, Any]:
                     "ProducerName": producer_name,
                     "ProducerCountry": plot.farm.country,
                     "ProductionPlace": f"{plot.farm.name} / {plot.name}",
-                    "Area": float(plot.area_ha),
-                    "area_from_geometry_ha": round(computed, 3) if computed is not None else None,
+                    "Area": plot.area_ha,
+                    "area_from_geometry_ha": check.computed_ha,
+                    "area_agrees": check.agrees,
+                    "area_note": check.message,
                     "region": plot.region or plot.farm.region,
                     "altitude_masl": plot.altitude_masl or plot.farm.altitude_masl,
                     "lot_code": lot.code,
@@ -277,5 +282,25 @@ def passport(lot: Lot) -> dict[str, Any]:
             "harvest_end": lot.harvest_end.isoformat() if lot.harvest_end else None,
             "harvest_year": lot.harvest_year,
             "group_members": [m.name for m in lot.group_members.all()],
+            "custody": custody_head(lot),
         },
+    }
+
+
+def custody_head(lot: Lot) -> dict[str, Any]:
+    """The custody chain's anchored head and whether the chain verifies against it.
+
+    Passports carry it so that an importer who kept one can later show that the chain it was
+    issued on is still whole (a chain shorter than, or diverging from, this head was tampered with).
+    """
+    from lots.custody import verify
+
+    result = verify(lot)
+    fresh = Lot.objects.filter(pk=lot.pk).values_list("custody_count", "custody_head_hash").get()
+    return {
+        "event_count": fresh[0],
+        "head_hash": fresh[1],
+        "verified": result.ok,
+        "reason": result.reason,
+        "code": result.code,
     }

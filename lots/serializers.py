@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Currency, Incoterm, PriceUnit
+from cupping.serializers import OfficialScoreSerializer
+from lots.geo import DecimalJSONEncoder
 from lots.models import (
     Additives,
     CoffeeState,
@@ -41,7 +44,22 @@ class PlotSerializer(serializers.ModelSerializer):
     variety_names = serializers.ListField(
         child=serializers.CharField(max_length=100), write_only=True, required=False, max_length=30
     )
-    geometry = serializers.JSONField(help_text="GeoJSON Point (≤ 4 ha), Polygon or MultiPolygon; [lon, lat]")
+    geometry = serializers.JSONField(
+        encoder=DecimalJSONEncoder,
+        help_text=(
+            "GeoJSON Point (≤ 4 ha), Polygon or MultiPolygon, [lon, lat], WGS 84, each coordinate with at "
+            "least six decimal places (numbers are read and written back exactly, e.g. 1.900000). A GeoJSON "
+            "text is accepted too. The plot must lie in the coffee belt and in the farm's country."
+        ),
+    )
+    geometry_area_ha = serializers.SerializerMethodField(help_text="Geodesic area of the polygon (null for a point)")
+    area_agrees = serializers.SerializerMethodField(
+        help_text="Whether the polygon's area is within the tolerance of the declared area (null for a point)"
+    )
+    area_used_for_yield = serializers.SerializerMethodField(
+        help_text="False when the polygon contradicts the declared area, which the yield check then ignores"
+    )
+    area_message = serializers.SerializerMethodField()
 
     class Meta:
         model = Plot
@@ -55,9 +73,28 @@ class PlotSerializer(serializers.ModelSerializer):
             "geometry",
             "varieties",
             "variety_names",
+            "geometry_area_ha",
+            "area_agrees",
+            "area_used_for_yield",
+            "area_message",
             "created_at",
         ]
         read_only_fields = ["id", "created_at", "varieties"]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True))
+    def get_geometry_area_ha(self, plot: Plot) -> str | None:
+        computed = plot.area_check.computed_ha
+        return None if computed is None else str(computed)
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_area_agrees(self, plot: Plot) -> bool | None:
+        return plot.area_check.agrees
+
+    def get_area_used_for_yield(self, plot: Plot) -> bool:
+        return plot.usable_area_ha is not None
+
+    def get_area_message(self, plot: Plot) -> str:
+        return plot.area_check.message
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +122,14 @@ class LotSerializer(serializers.ModelSerializer):
     farm_name = serializers.SerializerMethodField()
     plots: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     group_members = serializers.SerializerMethodField()
+    variety_suggestion = serializers.SerializerMethodField()
+    variety_needs_confirmation = serializers.SerializerMethodField()
+    variety_note = serializers.SerializerMethodField()
+    official_score_protocol = serializers.CharField(
+        read_only=True, help_text="the scale of official_score: sca2004, cva or coe (empty when there is none)"
+    )
+    official_score_label = serializers.SerializerMethodField()
+    official_scores = serializers.SerializerMethodField()
 
     class Meta:
         model = Lot
@@ -106,10 +151,16 @@ class LotSerializer(serializers.ModelSerializer):
             "tags",
             "official_score",
             "official_score_protocol",
+            "official_score_label",
+            "official_scores",
             "premium_ratio",
             "verified",
             "variety",
             "variety_as_declared",
+            "variety_status",
+            "variety_suggestion",
+            "variety_needs_confirmation",
+            "variety_note",
             "process",
             "honey_colour",
             "process_modifiers",
@@ -150,6 +201,19 @@ class LotSerializer(serializers.ModelSerializer):
         """The canonical variety name, or null when the declared spelling is unknown."""
         return lot.variety.name if lot.variety_id and lot.variety else None
 
+    def get_variety_suggestion(self, lot: Lot) -> str | None:
+        """The close match offered for an unlisted spelling (confirm with ``variety_match``)."""
+        return lot.variety_suggestion.name if lot.variety_suggestion_id and lot.variety_suggestion else None
+
+    def get_variety_needs_confirmation(self, lot: Lot) -> bool:
+        return lot.variety_status == "suggested"
+
+    def get_variety_note(self, lot: Lot) -> str:
+        """For the producer: "Did you mean Pink Bourbon?", or why the name is kept as written."""
+        from lots.services import variety_note
+
+        return variety_note(lot)
+
     def get_country(self, lot: Lot) -> str:
         from lots.selectors import origin_of
 
@@ -162,6 +226,20 @@ class LotSerializer(serializers.ModelSerializer):
 
     def get_farm_name(self, lot: Lot) -> str | None:
         return lot.farm.name if lot.farm_id and lot.farm else None
+
+    def get_official_score_label(self, lot: Lot) -> str:
+        """The official score with its scale ("SCA 87.25", "CVA 84.50", "CoE 88.00"), or ""."""
+        from cupping.scoring import score_label
+
+        return score_label(lot.official_score_protocol, lot.official_score)
+
+    @extend_schema_field(OfficialScoreSerializer(many=True))
+    def get_official_scores(self, lot: Lot) -> list[dict[str, Any]]:
+        """Every protocol's official score of the lot's current harvest, primary first; a lot
+        cupped on two forms has two entries, each on its own scale (never averaged)."""
+        from cupping.selectors import lot_official_scores
+
+        return list(OfficialScoreSerializer(list(lot_official_scores(lot=lot).values()), many=True).data)
 
     def get_group_members(self, lot: Lot) -> list[str]:
         return [m.name for m in lot.group_members.all()]
@@ -180,7 +258,17 @@ class LotWriteSerializer(serializers.Serializer):
     farm = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     plots = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=50)
     group_members = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=200)
-    variety = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="Any spelling")
+    variety = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Any spelling. A close match is offered as variety_suggestion until confirmed with variety_match",
+    )
+    variety_match = serializers.ChoiceField(
+        choices=["accept", "keep"],
+        required=False,
+        help_text="Answer to variety_suggestion: accept the suggested variety, or keep the name as written",
+    )
     process = _choice(Process.choices)
     honey_colour = _choice(HoneyColour.choices, required=False, blank=True)
     process_modifiers = serializers.ListField(child=_choice(ProcessModifier.choices), required=False, max_length=10)
@@ -325,6 +413,10 @@ class ChainResultSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     first_broken_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["ok", "sequence_gap", "link_mismatch", "content_mismatch", "truncated", "head_mismatch", "unanchored"]
+    )
+    head_hash = serializers.CharField(help_text="Hash of the last event that verified (64 zeros for none)")
 
 
 class PassportSerializer(serializers.Serializer):
@@ -333,3 +425,16 @@ class PassportSerializer(serializers.Serializer):
     type = serializers.CharField()
     features = serializers.ListField(child=serializers.DictField())
     lot = serializers.DictField()
+
+
+class VarietyMatchSerializer(serializers.Serializer):
+    """What a typed variety name matches: the variety, a close match to confirm, or a family."""
+
+    name = serializers.CharField()
+    variety = serializers.CharField(allow_null=True)
+    suggestion = serializers.CharField(allow_null=True)
+    needs_confirmation = serializers.BooleanField()
+    score = serializers.FloatField(allow_null=True)
+    family = serializers.CharField(allow_blank=True)
+    members = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField(allow_blank=True)

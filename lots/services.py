@@ -25,6 +25,7 @@ from accounts.models import GroupMember, Role
 from core.errors import Conflict
 from core.images import BadImage, check_pdf, resized, sanitize_image
 from core.money import Currency, Incoterm, PriceUnit, per_kg, quantize_price
+from core.registry import lot_hold_reason
 from core.selectors import latest_usd_rates, usd_per_unit
 from core.services import audit_log
 from core.signals import send_evidence_changed
@@ -124,6 +125,16 @@ def farm_update(*, farm: Farm, by: Any, data: dict[str, Any]) -> Farm:
     if Farm.objects.filter(producer_id=farm.producer_id, name__iexact=farm.name).exclude(pk=farm.pk).exists():
         raise ValidationError({"name": _("You already have a farm with this name.")})
     _full_clean(farm, exclude=["producer"])
+    if farm.country != before["country"]:
+        # Every plot must lie in the farm's declared country (EUDR): a new country is checked
+        # against the plots already drawn.
+        for plot in farm.plots.order_by("name"):
+            try:
+                geo.validate_geometry(plot.geometry, plot.area_ha, farm.country)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"country": _("Plot %(plot)s: %(why)s") % {"plot": plot.name, "why": " ".join(exc.messages)}}
+                ) from exc
     farm.save(update_fields=list(FARM_FIELDS))
     changed = {n: str(getattr(farm, n)) for n in FARM_FIELDS if before[n] != getattr(farm, n)}
     audit_log(actor=by, action="farm.updated", target=farm, data=changed)
@@ -150,16 +161,17 @@ def _plot_apply(plot: Plot, data: dict[str, Any]) -> list[Variety] | None:
         raise ValidationError({"area_ha": _("Give the plot's area in hectares.")})
     if plot.area_ha <= 0:
         raise ValidationError({"area_ha": _("The area must be more than zero.")})
+    country = plot.farm.country if plot.farm_id else None
     if "geometry" in data or plot.geometry is None:
         try:
             raw = geo.parse_geometry(data.get("geometry", plot.geometry))
-            plot.geometry = geo.validate_geometry(raw, plot.area_ha)
+            plot.geometry = geo.validate_geometry(raw, plot.area_ha, country)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
     else:
         # The area may have changed: a point that was fine for 3 ha is not for 10 ha.
         try:
-            geo.validate_geometry(plot.geometry, plot.area_ha)
+            geo.validate_geometry(plot.geometry, plot.area_ha, country)
         except ValidationError as exc:
             raise ValidationError({"geometry": exc.messages}) from exc
     if "varieties" not in data:
@@ -175,7 +187,9 @@ def varieties_resolve(items: Iterable[Any]) -> list[Variety]:
             continue
         variety = variety_normalise(str(item))
         if variety is None:
-            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]}})
+            match = variety_match(str(item))
+            hint = f" {match.message}" if match.suggestion is not None or match.family else ""
+            raise ValidationError({"varieties": _("Unknown variety: %(name)s.") % {"name": str(item)[:60]} + hint})
         out.append(variety)
     return out
 
@@ -216,6 +230,163 @@ def plot_update(*, plot: Plot, by: Any, data: dict[str, Any]) -> Plot:
 
 
 # --- varieties ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarietyMatch:
+    """What a typed variety name means (DOMAIN.md §8).
+
+    ``variety``: the canonical variety for an exact spelling or alias. ``suggestion``: a close match
+    (rapidfuzz) the producer must confirm. ``family``: the name is a family (F1 hybrid, Landrace),
+    whose ``members`` the producer chooses from.
+    """
+
+    text: str
+    variety: Variety | None = None
+    suggestion: Variety | None = None
+    score: float | None = None
+    family: str = ""
+    members: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        if self.suggestion is not None:
+            return _("Did you mean %(name)s?") % {"name": self.suggestion.name}
+        if self.family:
+            return _("%(family)s is a family of varieties (%(members)s…): name the variety if you know it.") % {
+                "family": self.family,
+                "members": ", ".join(self.members[:4]),
+            }
+        if self.text and self.variety is None:
+            return _("%(name)s is not in our list of varieties; it is kept as written.") % {"name": self.text}
+        return ""
+
+
+def variety_match(text: str) -> VarietyMatch:
+    """Match a typed name: alias first, then family names, then a fuzzy match over every alias."""
+    from rapidfuzz import fuzz, process
+
+    from lots.varieties import family_of, normalise
+
+    text = (text or "").strip()[:100]
+    if not text:
+        return VarietyMatch(text)
+    exact = variety_normalise(text)
+    if exact is not None:
+        return VarietyMatch(text, variety=exact)
+    family = family_of(text)
+    if family:
+        members = Variety.objects.filter(family=family).order_by("name").values_list("name", flat=True)
+        return VarietyMatch(text, family=family, members=tuple(members))
+    aliases = dict(VarietyAlias.objects.values_list("alias", "variety_id"))
+    found = process.extractOne(
+        normalise(text), list(aliases), scorer=fuzz.WRatio, score_cutoff=conf.variety_fuzzy_min()
+    )
+    if found is None:
+        return VarietyMatch(text)
+    alias, score, _index = found
+    return VarietyMatch(text, suggestion=Variety.objects.get(pk=aliases[alias]), score=round(float(score), 1))
+
+
+def variety_note(lot: Lot) -> str:
+    """What the producer is told about the lot's variety, without a query (lists show it per lot)."""
+    from lots.models import VarietyStatus
+    from lots.varieties import family_of
+
+    if lot.variety_status == VarietyStatus.SUGGESTED and lot.variety_suggestion is not None:
+        return _("Did you mean %(name)s?") % {"name": lot.variety_suggestion.name}
+    if lot.variety_status != VarietyStatus.UNMAPPED:
+        return ""
+    family = family_of(lot.variety_as_declared)
+    if family:
+        return _("%(family)s is a family of varieties: name the variety if you know it.") % {"family": family}
+    return _("%(name)s is not in our list of varieties; it is kept as written.") % {"name": lot.variety_as_declared}
+
+
+def _unlisted_note(name: str) -> None:
+    from lots.models import UnlistedVariety
+    from lots.varieties import normalise
+
+    key = normalise(name)[:100]
+    if key:
+        UnlistedVariety.objects.get_or_create(key=key, defaults={"name": name[:100]})
+
+
+def _apply_variety(lot: Lot, text: str | None, answer: str) -> None:
+    """Set the lot's variety from the typed ``text`` and the producer's ``answer`` to a close match.
+
+    ``text`` None means the name was not sent. ``answer`` is "" (none yet), "accept" (use the
+    suggested variety) or "keep" (keep the name as written, unmapped, for moderators to map).
+    """
+    from lots.models import VarietyStatus
+
+    settled = (VarietyStatus.CONFIRMED, VarietyStatus.MAPPED, VarietyStatus.UNMAPPED)
+    if text and text == lot.variety_as_declared and lot.variety_status in settled and not answer:
+        # The same name sent again (every form post does): keep the producer's or moderator's
+        # answer, unless the name has meanwhile become a known alias.
+        exact = variety_normalise(text)
+        if exact is not None and lot.variety_status == VarietyStatus.UNMAPPED:
+            lot.variety, lot.variety_status = exact, VarietyStatus.MATCHED
+        return
+    if text:
+        match = variety_match(text)
+        lot.variety_as_declared = text[:100]
+        lot.variety = match.variety
+        lot.variety_suggestion = match.suggestion
+        if match.variety is not None:
+            lot.variety_status = VarietyStatus.MATCHED
+        elif match.suggestion is not None:
+            lot.variety_status = VarietyStatus.SUGGESTED
+        else:
+            lot.variety_status = VarietyStatus.UNMAPPED
+            _unlisted_note(text)
+    elif text == "":
+        lot.variety, lot.variety_suggestion, lot.variety_status, lot.variety_as_declared = None, None, "", ""
+    if not answer:
+        return
+    if lot.variety_status != VarietyStatus.SUGGESTED or lot.variety_suggestion is None:
+        raise ValidationError({"variety_match": _("There is no suggested variety to confirm for this lot.")})
+    if answer == "accept":
+        lot.variety, lot.variety_status = lot.variety_suggestion, VarietyStatus.CONFIRMED
+    else:
+        lot.variety, lot.variety_status = None, VarietyStatus.UNMAPPED
+        _unlisted_note(lot.variety_as_declared)
+    lot.variety_suggestion = None
+
+
+@transaction.atomic
+def unlisted_variety_map(*, unlisted: Any, variety: Variety, by: Any) -> int:
+    """A moderator maps a kept name to a canonical variety; returns how many lots now carry it.
+
+    The name becomes an alias (future lots typed that way match at once) and every lot declared
+    with it, still unmapped, gets the variety: the catalogue's variety filter finds them.
+    """
+    from lots.models import UnlistedVariety, VarietyStatus
+    from lots.varieties import normalise
+
+    if not _is_moderator(by) and not getattr(by, "is_superuser", False):
+        raise PermissionDenied(_("Only moderators map variety names."))
+    item = UnlistedVariety.objects.select_for_update().get(pk=unlisted.pk)
+    existing = VarietyAlias.objects.filter(alias=item.key).first()
+    if existing is not None and existing.variety_id != variety.pk:
+        raise ValidationError({"variety": _("This name is already an alias of %(name)s.") % {"name": existing.variety}})
+    VarietyAlias.objects.get_or_create(alias=item.key, defaults={"variety": variety})
+    item.variety, item.mapped_by, item.mapped_at = variety, by, timezone.now()
+    item.save(update_fields=["variety", "mapped_by", "mapped_at"])
+    candidates = Lot.objects.filter(
+        variety__isnull=True, variety_status__in=[VarietyStatus.UNMAPPED, VarietyStatus.SUGGESTED]
+    ).exclude(variety_as_declared="")
+    lot_ids = [pk for pk, name in candidates.values_list("pk", "variety_as_declared") if normalise(name) == item.key]
+    updated = Lot.objects.filter(pk__in=lot_ids, variety__isnull=True).update(
+        variety=variety, variety_status=VarietyStatus.MAPPED, variety_suggestion=None
+    )
+    audit_log(
+        actor=by,
+        action="variety.mapped",
+        target=item,
+        data={"name": item.name, "variety": variety.name, "lots": lot_ids},
+    )
+    return updated
 
 
 def variety_normalise(text: str) -> Variety | None:
@@ -296,7 +467,7 @@ TEXT_FIELDS = (
     "story",
     "incoterm_place",
 )
-LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "farm", "plots", "group_members")
+LOT_EDITABLE = (*SCALAR_FIELDS, "variety", "variety_match", "farm", "plots", "group_members")
 
 
 def price_usd_per_kg(
@@ -433,20 +604,32 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
     if "group_members" in data:
         items = list(data["group_members"] or [])
         ids = [m.pk if isinstance(m, GroupMember) else m for m in items]
+        # Locked (lot, then member, as accounts.services takes them) so that a member cannot be
+        # removed from the group between this check and the lot naming them.
         members = list(
-            GroupMember.objects.filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+            GroupMember.objects.select_for_update()
+            .filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
+            .order_by("pk")
         )
         if len(members) != len(set(ids)):
             err("group_members", _("Choose members of your own producer group."))
         rel.group_members = members
-    if "variety" in data:
-        text = "" if data["variety"] is None else str(data["variety"]).strip()
-        if isinstance(data["variety"], Variety):
-            text = data["variety"].name
-        lot.variety = variety_normalise(text) if text else None
-        # The producer's own spelling is kept, known or not: it is what they declared.
-        lot.variety_as_declared = text[:100]
-        rel.variety_text = text
+    answer = str(data.get("variety_match") or "")
+    if answer not in ("", "accept", "keep"):
+        err("variety_match", _("Answer accept or keep."))
+    elif "variety" in data or answer:
+        text: str | None = None
+        if "variety" in data:
+            text = "" if data["variety"] is None else str(data["variety"]).strip()
+            if isinstance(data["variety"], Variety):
+                text = data["variety"].name
+            rel.variety_text = text
+        try:
+            # The producer's own spelling is kept, known or not: it is what they declared.
+            _apply_variety(lot, text, answer)
+        except ValidationError as exc:
+            for message in exc.message_dict.get("variety_match", exc.messages):
+                err("variety_match", message)
     for required in ("name", "code", "process", "additives", "harvest_year", "weight_kg", "price"):
         if getattr(lot, required) in (None, "") and required not in errors:
             err(required, _("This field is required."))
@@ -467,6 +650,7 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
                 "price_usd_per_kg",
                 "version",
                 "reserved_kg",
+                "sold_kg",
                 "official_score",
                 "official_score_protocol",
                 "premium_ratio",
@@ -536,6 +720,10 @@ def lot_update(*, lot: Lot, by: Any, data: dict[str, Any], expected_version: int
         )
     before = _snapshot(locked)
     rel = _lot_apply(locked, by, data)
+    terms_changed = [n for n in TRADE_TERMS if getattr(locked, n) != before[n]]
+    if terms_changed:
+        # Checked under the lot lock: an auction cannot open between this check and the save.
+        _refuse_if_held(locked, fields=terms_changed)
     if Lot.objects.filter(producer_id=locked.producer_id, code=locked.code).exclude(pk=locked.pk).exists():
         raise ValidationError({"code": _("You already have a lot with this code.")})
     locked.price_usd_per_kg = price_usd_per_kg(locked.price, locked.currency, locked.price_unit)
@@ -546,14 +734,41 @@ def lot_update(*, lot: Lot, by: Any, data: dict[str, Any], expected_version: int
     after = _snapshot(locked)
     changed = sorted(k for k in after if after[k] != before[k])
     audit_log(actor=by, action="lot.updated", target=locked, data={"changed": changed, "version": locked.version})
+    if "weight_kg" in changed:
+        # More (or fewer) kilograms than the contracts hold: listed again, or nothing left to sell.
+        locked = lot_status_sync(lot=locked, by=by, reason="weight changed")
     for kind in sorted({EVIDENCE_FIELDS[k] for k in changed if k in EVIDENCE_FIELDS}):
         fields = ", ".join(k for k in changed if EVIDENCE_FIELDS.get(k) == kind)
         send_evidence_changed(sender=Lot, lot_id=locked.pk, kind=kind, detail=f"changed: {fields}", actor=by)
     return locked
 
 
-# Statuses between which buyers' trade services (offers, auctions, orders) may move a lot.
+# Statuses between which trade services (orders, auctions) move a lot for its buyers.
 TRADE_STATUSES = {LotStatus.LISTED, LotStatus.RESERVED, LotStatus.SOLD_OUT}
+
+# What a buyer buys or bids for: frozen while something holds the lot (an open auction).
+TRADE_TERMS = ("weight_kg", "price", "currency", "price_unit", "incoterm", "incoterm_place")
+
+
+def _refuse_if_held(lot: Lot, *, fields: Sequence[str] = ()) -> None:
+    """Conflict when another app holds the lot (core.registry.register_lot_hold). Call under the lot lock."""
+    reason = lot_hold_reason(lot.pk)
+    if reason:
+        raise Conflict(reason, extra={"status": lot.status, "held": True, "fields": list(fields)})
+
+
+def trade_status(*, weight_kg: Decimal, reserved_kg: Decimal, sold_kg: Decimal) -> str:
+    """The status a lot's kilograms call for.
+
+    Listed while any kilogram is left to sell (a partial contract leaves the rest in the
+    catalogue); reserved when every kilogram is committed to contracts and some are not paid
+    yet; sold out when every kilogram is sold (paid for).
+    """
+    if reserved_kg < weight_kg:
+        return LotStatus.LISTED
+    if sold_kg >= weight_kg:
+        return LotStatus.SOLD_OUT
+    return LotStatus.RESERVED
 
 
 def _listing_problems(lot: Lot) -> list[str]:
@@ -563,30 +778,42 @@ def _listing_problems(lot: Lot) -> list[str]:
         problems.append(_("Add the plot(s) the coffee comes from, or the named producers of your group."))
     for plot in plots:
         try:
-            geo.validate_geometry(plot.geometry, plot.area_ha)
-        except ValidationError:
-            problems.append(_("Plot %(name)s has no valid geolocation.") % {"name": plot.name})
+            geo.validate_geometry(plot.geometry, plot.area_ha, plot.farm.country)
+        except ValidationError as exc:
+            problems.append(
+                _("Plot %(name)s has no valid geolocation: %(why)s")
+                % {"name": plot.name, "why": " ".join(exc.messages)}
+            )
     if not lot.additives:
         problems.append(_("Disclose whether anything was added during fermentation."))
     return problems
 
 
-def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "") -> Lot:
+def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "", system: bool = False) -> Lot:
     """The one guarded way to change a lot's status (LOT_TRANSITIONS), audited.
 
-    ``by`` is the acting user, or None for background work. The owner and moderators may make any
-    allowed move; other callers (trade services acting for a buyer) only between listed, reserved
-    and sold out. Repeating a move that already happened returns quietly.
+    Who may move a lot: its producer and moderators, any allowed move; the system acting for an
+    order or an auction (``system=True``, with ``by`` the person whose action caused it, or
+    ``by=None`` for background work), only between listed, reserved and sold out. Nobody else,
+    whatever the statuses: a rival producer cannot take a lot off the market.
+
+    While something holds the lot (an open auction), its status is frozen for everyone; the
+    auction makes its own moves before it holds the lot and after it lets go. Repeating a move
+    that already happened returns quietly.
     """
     if to not in LotStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     with transaction.atomic():
         locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        acting_for_trade = system or by is None
+        if acting_for_trade:
+            if not (locked.status in TRADE_STATUSES and to in TRADE_STATUSES):
+                raise PermissionDenied(_("Only the producer who owns this lot can do this."))
+        elif not (_is_moderator(by) or (getattr(by, "pk", None) == locked.producer_id)):
+            raise PermissionDenied(_("Only the producer who owns this lot can do this."))
         if locked.status == to:
             return locked
-        privileged = by is None or _is_moderator(by) or (getattr(by, "pk", None) == locked.producer_id)
-        if not privileged and not (locked.status in TRADE_STATUSES and to in TRADE_STATUSES):
-            raise PermissionDenied(_("Only the producer who owns this lot can do this."))
+        _refuse_if_held(locked, fields=["status"])
         if to not in LOT_TRANSITIONS.get(locked.status, set()):
             raise Conflict(
                 _("A lot that is %(from)s cannot become %(to)s.")
@@ -605,14 +832,58 @@ def lot_transition(*, lot: Lot, to: str, by: Any, reason: str = "") -> Lot:
             fields.append("listed_at")
         locked.version = locked.version + 1
         locked.save(update_fields=fields)
-        audit_log(
-            actor=by,
-            action="lot.status_changed",
-            target=locked,
-            data={"from": previous, "to": to, "reason": reason[:500]},
-        )
+        data: dict[str, Any] = {"from": previous, "to": to, "reason": reason[:500]}
+        if acting_for_trade:
+            data["system"] = True
+        audit_log(actor=by, action="lot.status_changed", target=locked, data=data)
     lot.status, lot.version, lot.listed_at = locked.status, locked.version, locked.listed_at
     return locked
+
+
+def lot_status_sync(*, lot: Lot, by: Any, reason: str) -> Lot:
+    """Move a traded lot to the status its kilograms call for (``trade_status``), as the system.
+
+    Left alone: lots outside the trade statuses (a draft or withdrawn lot keeps its status) and
+    lots something holds (an auction keeps its lot reserved until it closes and calls this).
+    """
+    with transaction.atomic():
+        locked = Lot.objects.select_for_update().get(pk=lot.pk)
+        target = trade_status(weight_kg=locked.weight_kg, reserved_kg=locked.reserved_kg, sold_kg=locked.sold_kg)
+        if locked.status not in TRADE_STATUSES or target == locked.status or lot_hold_reason(locked.pk):
+            lot.status, lot.version = locked.status, locked.version
+            return locked
+        return lot_transition(lot=lot, to=target, by=by, reason=reason, system=True)
+
+
+def lot_availability_set(*, lot: Lot, reserved_kg: Decimal, sold_kg: Decimal, by: Any, reason: str) -> Lot:
+    """Record the kilograms committed to contracts and the kilograms sold, then sync the status.
+
+    For the trade services (order created, paid, cancelled); the caller holds the lot's row lock
+    and has checked that the contract may touch the lot (an order on an auctioned lot is the
+    auction's own). The kilograms change by a guarded conditional update (the status read under
+    the lock is the one we change from); the database's check constraints refuse an oversold
+    lot. The status moves through ``lot_transition``, audited.
+    """
+    if not (Decimal(0) <= sold_kg <= reserved_kg <= lot.weight_kg):
+        raise Conflict(
+            _("Only %(available)s kg of this lot are still available.") % {"available": lot.available_kg},
+            {"available_kg": str(lot.available_kg), "reserved_kg": str(reserved_kg)},
+        )
+    changed = Lot.objects.filter(pk=lot.pk, status=lot.status).update(
+        reserved_kg=reserved_kg, sold_kg=sold_kg, updated_at=timezone.now()
+    )
+    if changed != 1:
+        raise Conflict(_("The lot changed while this was being done. Please try again."))
+    lot.reserved_kg, lot.sold_kg = reserved_kg, sold_kg
+    audit_log(
+        actor=by,
+        action="lot.reservation_changed",
+        target=lot,
+        data={"reserved_kg": str(reserved_kg), "sold_kg": str(sold_kg), "reason": reason[:500]},
+    )
+    moved = lot_status_sync(lot=lot, by=by, reason=reason)
+    lot.status, lot.version = moved.status, moved.version
+    return lot
 
 
 def lot_withdraw(*, lot: Lot, by: Any, reason: str = "") -> Lot:
@@ -697,12 +968,21 @@ def photos_add(*, lot: Lot, by: Any, uploads: Sequence[PhotoUpload]) -> list[Lot
 
 @transaction.atomic
 def photo_remove(*, photo: LotPhoto, by: Any) -> None:
+    """Delete a photo and every file it has, as the locked row says, after commit.
+
+    The caller's ``photo`` may be stale: the derivatives task can have added files since it was
+    read. The file names are therefore taken from the row re-read under its lock (the task holds
+    the same lock while it writes), so nothing made meanwhile stays behind in public storage.
+    """
     lot = Lot.objects.select_for_update().get(pk=photo.lot_id)
     _require_owner(by, lot.producer_id)
-    files = [f for f in (photo.image, photo.thumb, photo.medium, photo.large) if f]
+    locked = LotPhoto.objects.select_for_update().filter(pk=photo.pk).first()
+    if locked is None:
+        return  # removed already (a second click, another tab): nothing left to do
+    files = [f for f in (locked.image, locked.thumb, locked.medium, locked.large) if f]
     names = [(f.storage, f.name) for f in files]
-    photo_id = photo.pk
-    photo.delete()
+    photo_id = locked.pk
+    locked.delete()
     audit_log(actor=by, action="lot.photo_removed", target=lot, data={"photo": photo_id})
     send_evidence_changed(sender=LotPhoto, lot_id=lot.pk, kind="photo", detail="photo removed", actor=by)
 
@@ -834,9 +1114,10 @@ def custody_event_add(
             corrects_id = corrects.pk if isinstance(corrects, CustodyEvent) else int(corrects)
             if not CustodyEvent.objects.filter(pk=corrects_id, lot=locked).exists():
                 raise ValidationError({"corrects": _("The corrected event must belong to this lot.")})
-        last = CustodyEvent.objects.filter(lot=locked).order_by("-seq").values("seq", "content_hash").first()
-        seq = (last["seq"] + 1) if last else 1
-        prev_hash = last["content_hash"] if last else custody.GENESIS
+        # The next event follows the anchored head, not whatever the last stored row is: had the
+        # last event been deleted, appending after the row before it would hide the deletion.
+        seq = locked.custody_count + 1
+        prev_hash = locked.custody_head_hash
         recorded_at = timezone.now().replace(microsecond=0)
         names = [(d.name.strip()[:200] or "document", sha) for d, _mime, sha in checked]
         content = custody.canonical_content(
@@ -856,24 +1137,33 @@ def custody_event_add(
             recorded_at=recorded_at,
             documents=names,
         )
-        event = CustodyEvent.objects.create(
-            lot=locked,
-            seq=seq,
-            stage=stage,
-            occurred_on=occurred_on,
-            place=(place or "").strip(),
-            state_in=state_in,
-            state_out=state_out,
-            weight_in_kg=w_in,
-            weight_out_kg=w_out,
-            separated=separated,
-            notes=(notes or "").strip(),
-            corrects_id=corrects_id,
-            recorded_by=by,
-            recorded_at=recorded_at,
-            prev_hash=prev_hash,
-            content_hash=custody.chain_hash(prev_hash, content),
-        )
+        try:
+            with transaction.atomic():
+                event = CustodyEvent.objects.create(
+                    lot=locked,
+                    seq=seq,
+                    stage=stage,
+                    occurred_on=occurred_on,
+                    place=(place or "").strip(),
+                    state_in=state_in,
+                    state_out=state_out,
+                    weight_in_kg=w_in,
+                    weight_out_kg=w_out,
+                    separated=separated,
+                    notes=(notes or "").strip(),
+                    corrects_id=corrects_id,
+                    recorded_by=by,
+                    recorded_at=recorded_at,
+                    prev_hash=prev_hash,
+                    content_hash=custody.chain_hash(prev_hash, content),
+                )
+        except IntegrityError as exc:
+            # A row already holds this seq: the chain has events its anchored head does not know.
+            raise ValidationError(
+                {"lot": _("This lot's custody chain does not match its recorded head; a moderator must review it.")}
+            ) from exc
+        locked.custody_count, locked.custody_head_hash = seq, event.content_hash
+        locked.save(update_fields=["custody_count", "custody_head_hash"])
         for (upload, mime, sha), (name, _sha) in zip(checked, names, strict=True):
             doc = CustodyDocument(event=event, name=name, content_type=mime, size=len(upload.data), sha256=sha)
             doc.file.save("document", ContentFile(upload.data), save=False)

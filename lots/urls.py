@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.lot_form, name="edit"),
     path("<int:pk>/status/", views.lot_transition, name="transition"),
+    path("<int:pk>/variety/", views.variety_answer, name="variety_answer"),
     path("<int:pk>/photos/", views.lot_photos, name="photos"),
     path("<int:pk>/custody/new/", views.custody_add, name="custody_add"),
     path("<int:pk>/passport.geojson", views.passport, name="passport"),

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import csv
-import json
+import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,8 +27,8 @@ from accounts.models import Role
 from core.decorators import role_required
 from core.errors import Conflict
 from core.money import KG_PER_LB, quantize_price
-from core.registry import lot_sections_for
-from lots import conf, selectors, services
+from core.registry import lot_hold_reason, lot_sections_for
+from lots import conf, geo, selectors, services
 from lots.forms import (
     CatalogueFilterForm,
     CustodyEventForm,
@@ -175,7 +182,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     private = selectors.can_see_private(request.user, lot)
     events = selectors.custody_events(lot)
-    chain = selectors_verify(events)
+    chain = selectors_verify(lot, events)
     plots = [{"plot": p, "centre": geometry_centre(p.geometry)} for p in lot.plots.all()]
     country, region = selectors.origin_of(lot)
     context = {
@@ -189,25 +196,27 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "region": region,
         "photos": list(lot.photos.all()),
         "sections": lot_sections_for(request, lot),
+        "variety_note": services.variety_note(lot),
+        # An open auction freezes the lot's weight, price and status: the owner's page says so
+        # (and offers no withdraw button); moderators see it too.
+        "held": lot_hold_reason(lot.pk) if private else None,
         "price_per_lb": quantize_price(lot.price * KG_PER_LB) if lot.price_unit == "kg" else None,
         "price_per_kg": quantize_price(lot.price / KG_PER_LB) if lot.price_unit == "lb" else None,
     }
     return render(request, "lots/detail.html", context)
 
 
-def selectors_verify(events: list[Any]) -> Any:
-    from lots.custody import verify_events
+def selectors_verify(lot: Lot, events: list[Any]) -> Any:
+    from lots.custody import anchors_for, verify_events
 
-    return verify_events(events)
+    return verify_events(events, anchors_for(lot.pk))
 
 
 def passport(request: HttpRequest, pk: int) -> HttpResponse:
     lot = selectors.lot_detail(request.user, pk)
     if lot is None:
         raise Http404
-    response = HttpResponse(
-        json.dumps(selectors.passport(lot), ensure_ascii=False, indent=1), content_type="application/geo+json"
-    )
+    response = HttpResponse(geo.dumps(selectors.passport(lot), indent=1), content_type="application/geo+json")
     response["Content-Disposition"] = f'attachment; filename="passport-lot-{lot.pk}.geojson"'
     return response
 
@@ -215,7 +224,7 @@ def passport(request: HttpRequest, pk: int) -> HttpResponse:
 PHOTO_SIZES = ("thumb", "medium", "large", "image")
 
 
-def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
+def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse | FileResponse:
     """Serve a sanitized photo (or its derivative), for public lots or their owner and moderators."""
     if size not in PHOTO_SIZES:
         raise Http404
@@ -224,9 +233,22 @@ def photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
         raise Http404
     # Until the Celery task has made the derivative, the sanitized image stands in for it.
     field = getattr(item, size) or item.image
-    response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "public, max-age=86400" if item.lot.is_public else "private, no-store"
+    public = item.lot.is_public
+    # Every use revalidates (no-cache): a lot that goes private must stop showing its photos at
+    # once, in browsers and shared caches alike. The ETag (the stored file's random name) keeps a
+    # revalidation to a 304 without the bytes; it is checked only after the permission above.
+    etag = f'"{hashlib.sha256(str(field.name).encode()).hexdigest()[:32]}"'
+    response: HttpResponse | FileResponse
+    if public and etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = FileResponse(field.open("rb"), content_type="image/jpeg")
+        response["X-Content-Type-Options"] = "nosniff"
+    if public:
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, no-cache"
+    else:
+        response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -281,7 +303,7 @@ def plot_form(request: HttpRequest, farm_pk: int | None = None, pk: int | None =
     initial: dict[str, Any] = {}
     if plot:
         initial = {f: getattr(plot, f) for f in ("name", "region", "altitude_masl", "area_ha")}
-        initial["geometry"] = json.dumps(plot.geometry) if plot.geometry else ""
+        initial["geometry"] = geo.dumps(plot.geometry) if plot.geometry else ""
         initial["varieties"] = ", ".join(v.name for v in plot.varieties.all())
     form = PlotForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -317,7 +339,7 @@ def lot_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             group_members=list(lot.group_members.values_list("pk", flat=True)),
         )
     form = LotForm(request.POST or None, initial=initial, producer=request.user)
-    conflict = False
+    conflict = held = False
     if request.method == "POST" and form.is_valid():
         try:
             if lot is None:
@@ -330,14 +352,16 @@ def lot_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     expected_version=form.cleaned_data.get("version"),
                 )
         except Conflict as exc:
-            conflict = True
+            # A stale version, or trade terms frozen while an auction holds the lot.
+            held = bool(exc.extra.get("held"))
+            conflict = not held
             form.add_error(None, str(exc))
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("Lot saved."))
             return redirect("lots:detail", pk=lot.pk)
-    status = 409 if conflict else 400 if form.errors else 200
+    status = 409 if conflict or held else 400 if form.errors else 200
     context = {"form": form, "lot": lot, "conflict": conflict, "variety_names": form.variety_names}
     return render(request, "lots/lot_form.html", context, status=status)
 
@@ -364,6 +388,29 @@ def lot_transition(request: HttpRequest, pk: int) -> HttpResponse:
             LotStatus.WITHDRAWN: _("The lot was withdrawn."),
         }
         messages.success(request, labels.get(form.cleaned_data["to"], _("Status changed.")))
+    return redirect("lots:detail", pk=lot.pk)
+
+
+@require_POST
+@producer_required
+def variety_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The producer answers "Did you mean Pink Bourbon?": accept the match or keep their name."""
+    lot = _own_lot(request, pk)
+    answer = request.POST.get("answer", "")
+    version = request.POST.get("version", "")
+    try:
+        services.lot_update(
+            lot=lot,
+            by=request.user,
+            data={"variety_match": answer},
+            expected_version=int(version) if version.isascii() and version.isdigit() else None,
+        )
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, _("Variety saved."))
     return redirect("lots:detail", pk=lot.pk)
 
 

@@ -1,12 +1,14 @@
 """Project settings, read from the environment.
 
-With nothing set, the site runs for development: SQLite and a file-based Celery broker under
-``var/``. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to Redis as broker and cache.
-With ``DEBUG`` off the site refuses to start without a real ``SECRET_KEY``.
+Production-safe by default: ``DEBUG`` is off unless ``DEBUG=1`` is set (``make run`` and the test
+settings set it), and with ``DEBUG`` off the site refuses to start without a real ``SECRET_KEY``.
+With nothing else set, the site uses SQLite and a file-based Celery broker under ``var/``.
+``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` to Redis as broker and cache.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -30,13 +32,25 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from exc
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+    return value
+
+
+# Off unless asked for: a forgotten variable must not serve tracebacks with settings to the world.
+DEBUG = env_bool("DEBUG", False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (on a development checkout, set DEBUG=1).")
     SECRET_KEY = _DEV_SECRET_KEY
 elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured("SECRET_KEY must be a real secret of at least 50 characters.")
@@ -54,7 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -166,6 +180,26 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "core.views.axes_lockout"
 
+# How many proxies we run in front of the site (the TLS proxy the README prescribes is one). The
+# client address is the TRUSTED_PROXY_COUNT-th entry of X-Forwarded-For from the right; with 0
+# the header is ignored and REMOTE_ADDR is the client. One number, used by both the login lockout
+# (django-axes, through core.net.client_ip) and the API throttles (DRF's NUM_PROXIES).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+
+# API tokens (django-rest-knox, docs/architecture.md): stored hashed, one per device, expiring.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 30, minimum=1)
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations would create its (swapped-out) token table anyway, with a foreign key to
+# users that nothing else knows about: flushing the test database would then fail on PostgreSQL.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=API_TOKEN_TTL_HOURS),
+    "TOKEN_LIMIT_PER_USER": env_int("API_TOKEN_LIMIT_PER_USER", 20, minimum=1),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("pt", _("Portuguese"))]
@@ -253,6 +287,9 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error reports (the DEBUG page and the e-mail to admins) mask connection URLs' passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.debug.SecretsExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "core.debug.SecretsExceptionReporter"
 
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
@@ -277,9 +314,10 @@ CONTENT_SECURITY_POLICY = {
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     # JSON only: form and multipart bodies would diverge from the schema. Uploads have their own views.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

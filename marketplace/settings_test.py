@@ -33,7 +33,7 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     # Strict Basic auth only in tests, for the schema fuzzer's authenticated runs.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "core.authentication.StrictBasicAuthentication",
     ],

@@ -19,6 +19,9 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
     args = parser.parse_args()
+    # The development site runs with DEBUG on (the settings default to off, for production);
+    # an explicit DEBUG in the environment wins.
+    os.environ.setdefault("DEBUG", "1")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     celery = str(BIN / "celery")
     names = ["celery worker", "celery beat", "runserver"]

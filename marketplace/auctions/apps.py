@@ -8,9 +8,18 @@ class AuctionsConfig(AppConfig):
     verbose_name = _("Auctions")
 
     def ready(self) -> None:
-        from core.registry import LotSection, NavItem, Panel, register_lot_section, register_nav, register_panel
+        from core.registry import (
+            LotSection,
+            NavItem,
+            Panel,
+            register_lot_hold,
+            register_lot_section,
+            register_nav,
+            register_panel,
+        )
         from core.signals import evidence_changed
         from marketplace.auctions.receivers import on_evidence_changed
+        from marketplace.auctions.selectors import lot_auction_hold
         from marketplace.auctions.views import dashboard_panel_context, lot_section_context
 
         register_nav(NavItem(label=_("Auctions"), url_name="auctions:list", order=30))
@@ -28,4 +37,5 @@ class AuctionsConfig(AppConfig):
                 order=40,
             )
         )
+        register_lot_hold(lot_auction_hold)
         evidence_changed.connect(on_evidence_changed, dispatch_uid="auctions-competition-tagging")

@@ -115,7 +115,8 @@ def seed(stdout: IO[str]) -> None:
 
     lots = [
         lot
-        for lot in (_listed("producer2@demo.coffee", "HR-25-08"), _listed("producer@demo.coffee", "ESP-24-03"))
+        # One origin for a "Best of" event: only Panamanian lots of Chiriquí, none over 1,000 kg.
+        for lot in (_listed("producer2@demo.coffee", "HR-25-07"), _listed("producer2@demo.coffee", "HR-25-08"))
         if lot is not None
     ]
     if moderator and lots and not Auction.objects.filter(title=EVENT_TITLE).exists():
@@ -126,6 +127,7 @@ def seed(stdout: IO[str]) -> None:
             "and any bid resets it (Cup of Excellence style).",
             lots=[services.LotOffer(lot=lot, opening_price_per_kg="60") for lot in lots],
             starts_at=now - datetime.timedelta(hours=2),
+            # A latest end only for lots nobody bids on; the clock itself has no scheduled end.
             ends_at=now + datetime.timedelta(days=5),
             increment_per_kg="1",
             increment_table=[["100", "2"], ["300", "5"]],

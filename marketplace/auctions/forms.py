@@ -43,7 +43,15 @@ class AuctionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False, max_length=5000, widget=forms.Textarea)
     starts_at = forms.DateTimeField(label=_("Starts at (UTC)"), widget=DateTimeLocalInput())
-    ends_at = forms.DateTimeField(label=_("Ends at (UTC)"), widget=DateTimeLocalInput())
+    ends_at = forms.DateTimeField(
+        label=_("Ends at (UTC)"),
+        widget=DateTimeLocalInput(),
+        required=False,
+        help_text=_(
+            "Per-lot soft close: the scheduled end. Event clock: optional; lots still without a bid then close"
+            " unsold, and a running clock is never cut short."
+        ),
+    )
     closing_mode = forms.ChoiceField(label=_("Closing"), choices=ClosingMode.choices, initial=ClosingMode.PER_LOT)
     extension_minutes = forms.IntegerField(
         label=_("Soft close (minutes)"), min_value=1, max_value=60, initial=conf.DEFAULT_EXTENSION_MINUTES

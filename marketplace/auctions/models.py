@@ -51,8 +51,11 @@ class BidKind(models.TextChoices):
 class Auction(models.Model):
     """A sale by ascending bids of one or more listed lots, all in one currency and increment rule.
 
-    ``ends_at`` is the scheduled end; each lot keeps its own live end (soft close moves it). With
-    the event clock all lots share one end, kept equal on every lot.
+    Per-lot soft close: ``ends_at`` is the scheduled end and each lot keeps its own live end (a
+    late bid moves it). Event clock (DOMAIN.md §9, Cup of Excellence): there is no scheduled end
+    to snipe. ``ends_at`` is an optional *latest end* that only closes lots nobody bid on; once
+    every lot has a bid one clock runs, kept equal on every lot's ``ends_at``, and any bid on any
+    lot resets it.
     """
 
     title = models.CharField(_("title"), max_length=200)
@@ -73,7 +76,14 @@ class Auction(models.Model):
     # fixed increment applies.
     increment_table = models.JSONField(_("increment steps by price"), default=list, blank=True)
     starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"))
+    ends_at = models.DateTimeField(
+        _("ends at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Per-lot soft close: the scheduled end. Event clock: an optional latest end for lots without a bid."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=AuctionStatus.choices, default=AuctionStatus.OPEN, db_index=True
     )
@@ -83,7 +93,14 @@ class Auction(models.Model):
     class Meta:
         ordering = ["-starts_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="auction_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="auction_ends_after_start",
+            ),
+            # Only the event clock may run without a scheduled end.
+            models.CheckConstraint(
+                condition=Q(closing_mode="event_clock") | Q(ends_at__isnull=False), name="auction_per_lot_has_end"
+            ),
             models.CheckConstraint(condition=Q(increment_per_kg__gt=0), name="auction_increment_positive"),
             models.CheckConstraint(
                 condition=Q(extension_minutes__gte=1) & Q(extension_minutes__lte=60),
@@ -113,7 +130,8 @@ class AuctionLot(models.Model):
     reserve_price_per_kg = models.DecimalField(
         _("reserve price per kg"), max_digits=14, decimal_places=4, null=True, blank=True
     )
-    ends_at = models.DateTimeField()
+    # The live end; None while an event clock waits for every lot to get a bid (no latest end).
+    ends_at = models.DateTimeField(null=True, blank=True)
     current_price_per_kg = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

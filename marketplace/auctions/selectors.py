@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from lots.models import PUBLIC_STATUSES, Lot, LotTag
 from marketplace.auctions import clock, conf
-from marketplace.auctions.models import Auction, AuctionLot, AuctionStatus, Bid, BidKind, ItemStatus
+from marketplace.auctions.models import Auction, AuctionLot, AuctionStatus, Bid, BidKind, ClosingMode, ItemStatus
 from marketplace.auctions.rules import minimum_next
 
 
@@ -95,7 +95,7 @@ class ItemView:
     phase: str
     current_price: Decimal | None
     minimum_bid: Decimal
-    seconds_left: int
+    seconds_left: int | None
     standing: str
     standing_text: str
     my_max: Decimal | None
@@ -119,9 +119,16 @@ def item_views(
     for item in items:
         standing = standing_of(item, user, bidders.get(item.pk, set()))
         item_phase = phase if item.status == ItemStatus.OPEN else item.status
-        if item_phase == "open" and now >= item.ends_at:
+        if item_phase == "open" and item.ends_at is not None and now >= item.ends_at:
             item_phase = "closing"
-        seconds_left = max(0, int((item.ends_at - now).total_seconds())) if item.status == ItemStatus.OPEN else 0
+        # None: an event clock still waiting for every lot to get a bid, with no latest end.
+        seconds_left: int | None = (
+            None
+            if item.ends_at is None
+            else max(0, int((item.ends_at - now).total_seconds()))
+            if item.status == ItemStatus.OPEN
+            else 0
+        )
         state_price = item.current_price_per_kg
         minimum = minimum_next(_state(item), increment)
         views.append(
@@ -194,6 +201,18 @@ def open_item_for_lot(lot: Lot) -> AuctionLot | None:
         .filter(lot=lot, status=ItemStatus.OPEN, auction__status=AuctionStatus.OPEN)
         .first()
     )
+
+
+def lot_auction_hold(lot_id: int) -> str | None:
+    """Why a lot's weight, price, status and availability are frozen: it is on an open or scheduled
+    auction (core.registry.register_lot_hold). Its bidders are bidding for it as it stands."""
+    item = AuctionLot.objects.filter(lot_id=lot_id, status=ItemStatus.OPEN).select_related("auction").first()
+    if item is None:
+        return None
+    return _(
+        "This lot is on the auction “%(auction)s” until it closes: its weight, price and status cannot change "
+        "meanwhile. An auction without bids can be cancelled first."
+    ) % {"auction": item.auction.title}
 
 
 def competition_lots() -> QuerySet[Lot]:
@@ -280,12 +299,31 @@ def auction_representation(
         "increment_per_kg": auction.increment_per_kg,
         "increment_table": auction.increment_table,
         "starts_at": auction.starts_at,
-        "ends_at": max([auction.ends_at, *(i.item.ends_at for i in views)]),
+        "ends_at": _latest_end(auction, views),
+        "clock_running": clock_running(auction),
         "status": _PHASE_FOR_API[auction_phase(auction, now)],
         "current_price_per_kg": lots[0]["current_price_per_kg"] if len(lots) == 1 else None,
         "standing": standing,
         "lots": lots,
     }
+
+
+def clock_running(auction: Auction) -> bool:
+    """Event clock only: every open lot has a bid, so all close together after the last bid."""
+    if auction.closing_mode != ClosingMode.EVENT_CLOCK:
+        return False
+    open_items = [i for i in auction.items.all() if i.status == ItemStatus.OPEN]
+    return bool(open_items) and all(i.bid_count > 0 for i in open_items)
+
+
+def _latest_end(auction: Auction, views: list[ItemView]) -> datetime.datetime | None:
+    ends = [i.item.ends_at for i in views if i.item.ends_at is not None]
+    if auction.ends_at is not None:
+        ends.append(auction.ends_at)
+    if auction.closing_mode == ClosingMode.EVENT_CLOCK and clock_running(auction):
+        # A running clock is the only end that matters; the latest end no longer closes anything.
+        ends = [i.item.ends_at for i in views if i.item.ends_at is not None and i.item.status == ItemStatus.OPEN]
+    return max(ends) if ends else None
 
 
 def dashboard_items(user: Any, limit: int = 10) -> list[dict[str, Any]]:

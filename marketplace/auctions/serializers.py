@@ -23,7 +23,9 @@ class AuctionLotSerializer(serializers.Serializer):
     opening_price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
     current_price_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
     minimum_bid_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
-    ends_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(
+        allow_null=True, help_text="The live end; null while an event clock waits for every lot to get a bid."
+    )
     status = serializers.ChoiceField(choices=ITEM_STATUSES)
     unsold_reason = serializers.CharField(allow_blank=True)
     bid_count = serializers.IntegerField()
@@ -50,7 +52,16 @@ class AuctionSerializer(serializers.Serializer):
     increment_per_kg = serializers.DecimalField(max_digits=14, decimal_places=4)
     increment_table = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(help_text="The latest end over the auction's lots (soft close moves it).")
+    ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "Per-lot: the latest end over the auction's lots (soft close moves it). Event clock: the running"
+            " clock's end once every lot has a bid, else the optional latest end for unbid lots (null if none)."
+        ),
+    )
+    clock_running = serializers.BooleanField(
+        help_text="Event clock: every lot has a bid, so all lots close together after the last bid on any lot."
+    )
     status = serializers.ChoiceField(choices=PHASES)
     current_price_per_kg = serializers.DecimalField(
         max_digits=14, decimal_places=4, allow_null=True, help_text="For a one-lot auction; see `lots` for events."
@@ -80,7 +91,12 @@ class AuctionCreateSerializer(serializers.Serializer):
         help_text='Steps by price level: [["100", "5"], ...] = from 100 per kg the increment is 5.',
     )
     starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Required for per-lot soft close. Event clock: an optional latest end that closes unbid lots.",
+    )
     lots = AuctionLotInputSerializer(many=True, min_length=1, max_length=100)  # type: ignore[call-arg]
 
 

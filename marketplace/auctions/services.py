@@ -66,19 +66,21 @@ def _required_price(value: Any, field: str) -> Decimal:
 
 
 def _lot_status(*, lot: Lot, to: str, by: Any, reason: str) -> None:
-    """Move a lot through the lots app's guarded transition (audited there)."""
-    try:
-        from lots.services import lot_transition
-    except ImportError:  # pragma: no cover - the lots app always ships it; kept for partial checkouts
-        pass
-    else:
-        lot_transition(lot=lot, to=to, by=by, reason=reason)
-        return
-    locked = Lot.objects.select_for_update().get(pk=lot.pk)  # pragma: no cover
-    if locked.status != to:  # pragma: no cover
-        previous = locked.status
-        Lot.objects.filter(pk=lot.pk, status=previous).update(status=to)
-        audit_log(actor=by, action="lot.status_changed", target=locked, data={"from": previous, "to": to})
+    """Move a lot through the lots app's guarded transition, as the system acting for the auction.
+
+    Audited there, and subject to the same guard as every other move: the lot must not be held,
+    so the auction moves its lot before it holds it (create) and after it lets go (cancel, close).
+    """
+    from lots.services import lot_transition
+
+    lot_transition(lot=lot, to=to, by=by, reason=reason, system=True)
+
+
+def _lot_release(*, lot: Lot, by: Any, reason: str) -> None:
+    """The auction let go of the lot: listed again if kilograms are left, else reserved or sold out."""
+    from lots.services import lot_status_sync
+
+    lot_status_sync(lot=lot, by=by, reason=reason)
 
 
 def _parse_increment_table(rows: Iterable[Sequence[Any]] | None) -> list[list[str]]:
@@ -111,7 +113,7 @@ def auction_create(
     title: str,
     lots: Sequence[LotOffer],
     starts_at: datetime.datetime,
-    ends_at: datetime.datetime,
+    ends_at: datetime.datetime | None,
     increment_per_kg: Any,
     increment_table: Iterable[Sequence[Any]] | None = None,
     closing_mode: str = ClosingMode.PER_LOT,
@@ -134,8 +136,12 @@ def auction_create(
     if not isinstance(extension_minutes, int) or not 1 <= extension_minutes <= 60:
         errors.setdefault("extension_minutes", []).append(_("Between 1 and 60 minutes."))
     now = clock.now()
-    if starts_at is None or ends_at is None:
-        errors.setdefault("ends_at", []).append(_("Give a start and an end."))
+    if starts_at is None:
+        errors.setdefault("starts_at", []).append(_("Give a start."))
+    elif ends_at is None:
+        # The event clock needs no end: it runs once every lot has a bid (DOMAIN.md §9).
+        if closing_mode != ClosingMode.EVENT_CLOCK:
+            errors.setdefault("ends_at", []).append(_("Give an end (only the event clock can run without one)."))
     elif ends_at <= starts_at:
         errors.setdefault("ends_at", []).append(_("The end must be after the start."))
     elif ends_at <= now:
@@ -188,6 +194,9 @@ def auction_create(
         auction.save()
         for position, (lot_id, opening, reserve) in enumerate(prices, start=1):
             lot = locked[lot_id]
+            # Reserved first: once the auction lot exists it holds the lot, and nothing (this
+            # service included) changes a held lot's status until the auction lets go.
+            _lot_status(lot=lot, to=LotStatus.RESERVED, by=by, reason=f"auction {auction.pk}")
             AuctionLot.objects.create(
                 auction=auction,
                 lot=lot,
@@ -197,12 +206,11 @@ def auction_create(
                 reserve_price_per_kg=reserve,
                 ends_at=ends_at,
             )
-            _lot_status(lot=lot, to=LotStatus.RESERVED, by=by, reason=f"auction {auction.pk}")
         audit_log(
             actor=by,
             action="auction.created",
             target=auction,
-            data={"lots": lot_ids, "closing_mode": closing_mode, "ends_at": ends_at.isoformat()},
+            data={"lots": lot_ids, "closing_mode": closing_mode, "ends_at": ends_at.isoformat() if ends_at else None},
         )
     return auction
 
@@ -228,8 +236,7 @@ def auction_cancel(*, auction: Auction | int, by: Any, reason: str = "") -> Auct
             item.status = ItemStatus.CANCELLED
             item.closed_at = now
             item.save(update_fields=["status", "closed_at"])
-            if item.lot.status == LotStatus.RESERVED:
-                _lot_status(lot=item.lot, to=LotStatus.LISTED, by=by, reason=f"auction {locked.pk} cancelled")
+            _lot_release(lot=item.lot, by=by, reason=f"auction {locked.pk} cancelled")
         locked.status = AuctionStatus.CANCELLED
         locked.closed_at = now
         locked.save(update_fields=["status", "closed_at"])
@@ -290,7 +297,14 @@ def bid_place(
             raise Conflict(_("This auction is closed."), extra={"status": current.status})
         if now < auction.starts_at:
             raise Conflict(_("This auction has not started yet."), extra={"starts_at": auction.starts_at.isoformat()})
-        if now >= current.ends_at:
+        if auction.closing_mode == ClosingMode.EVENT_CLOCK and _event_clock_latest_end_passed(auction, items, now):
+            # The sweep has not reached this auction yet: settle the latest end first, exactly as
+            # it would, so a bid can never land on a lot that has already closed unsold.
+            _event_clock_settle(auction, items, now)
+            current = next(i for i in items if i.pk == item_id)
+            if current.status != ItemStatus.OPEN:
+                raise Conflict(_("This auction is closed."), extra={"status": current.status})
+        if current.ends_at is not None and now >= current.ends_at:
             raise Conflict(_("Bidding on this lot has ended."), extra={"ends_at": current.ends_at.isoformat()})
 
         state = LotState(
@@ -316,6 +330,7 @@ def bid_place(
         fields = ["current_price_per_kg", "leader", "leader_max_per_kg", "bid_count"]
         extension = datetime.timedelta(minutes=auction.extension_minutes)
         if auction.closing_mode == ClosingMode.PER_LOT:
+            assert current.ends_at is not None and auction.ends_at is not None  # constraint: per-lot has an end
             if current.ends_at - now < extension:
                 current.ends_at = now + extension
                 fields.append("ends_at")
@@ -366,21 +381,45 @@ def _event_clock_reset(
     now: datetime.datetime,
     extension: datetime.timedelta,
 ) -> None:
-    """Once every lot has a bid one clock runs for the event; any bid resets it for all lots.
+    """Once every open lot has a bid one clock runs for the event; any bid resets it for all lots.
 
-    The clock never shortens the scheduled end: it matters in the closing minutes, as in a
-    Cup of Excellence auction, where all lots close together when nobody has bid for N minutes.
+    DOMAIN.md §9 (Cup of Excellence on M-Cultivo): while a lot has no bid the auction stays open;
+    then all lots close together ``extension`` minutes after the last bid on any lot, however
+    early that is. There is no scheduled end to snipe, so the clock ignores ``auction.ends_at``.
     """
     open_items = [i for i in items if i.status == ItemStatus.OPEN]
     if not all((current.bid_count if i.pk == current.pk else i.bid_count) > 0 for i in open_items):
         return
-    new_end = max(auction.ends_at, now + extension)
-    if new_end == auction.ends_at and all(i.ends_at == new_end for i in open_items):
-        return
+    new_end = now + extension
     AuctionLot.objects.filter(auction=auction, status=ItemStatus.OPEN).update(ends_at=new_end)
+    for item in open_items:
+        item.ends_at = new_end
     current.ends_at = new_end
-    auction.ends_at = new_end
-    auction.save(update_fields=["ends_at"])
+
+
+def _event_clock_latest_end_passed(auction: Auction, items: list[AuctionLot], now: datetime.datetime) -> bool:
+    """The optional latest end has come while some open lot still has no bid (no clock running)."""
+    if auction.ends_at is None or now < auction.ends_at:
+        return False
+    return any(i.status == ItemStatus.OPEN and i.bid_count == 0 for i in items)
+
+
+def _event_clock_settle(auction: Auction, items: list[AuctionLot], now: datetime.datetime) -> None:
+    """At the latest end, lots without a bid close unsold and the clock starts for the rest.
+
+    The clock starts at the latest end itself (not at whenever a sweep gets here), so the rest get
+    exactly ``extension`` minutes whatever the sweep's delay; a running clock is never cut short.
+    """
+    assert auction.ends_at is not None
+    start = auction.ends_at + datetime.timedelta(minutes=auction.extension_minutes)
+    for item in items:
+        if item.status != ItemStatus.OPEN:
+            continue
+        if item.bid_count == 0:
+            _item_close(auction, item, now)
+        elif item.ends_at is None or item.ends_at < start:
+            item.ends_at = start
+            item.save(update_fields=["ends_at"])
 
 
 def _auction_url(auction: Auction) -> str:
@@ -435,17 +474,24 @@ def auctions_close_due(*, now: datetime.datetime | None = None) -> int:
 
 
 def _auction_close_items(auction: Auction, now: datetime.datetime) -> int:
+    closed = 0
+    if auction.closing_mode == ClosingMode.EVENT_CLOCK:
+        every = list(auction.items.select_related("lot", "leader").order_by("pk"))
+        if _event_clock_latest_end_passed(auction, every, now):
+            closed += sum(1 for i in every if i.status == ItemStatus.OPEN and i.bid_count == 0)
+            _event_clock_settle(auction, every, now)
     items = list(
         auction.items.select_related("lot", "leader").filter(status=ItemStatus.OPEN, ends_at__lte=now).order_by("pk")
     )
     for item in items:
         _item_close(auction, item, now)
+    closed += len(items)
     if not auction.items.filter(status=ItemStatus.OPEN).exists():
         auction.status = AuctionStatus.CLOSED
         auction.closed_at = now
         auction.save(update_fields=["status", "closed_at"])
         audit_log(actor=None, action="auction.closed", target=auction, data={})
-    return len(items)
+    return closed
 
 
 def _item_close(auction: Auction, item: AuctionLot, now: datetime.datetime) -> None:
@@ -470,11 +516,10 @@ def _item_close(auction: Auction, item: AuctionLot, now: datetime.datetime) -> N
     else:
         item.status = ItemStatus.UNSOLD
         item.unsold_reason = UnsoldReason.NO_BIDS if item.leader_id is None else UnsoldReason.RESERVE_NOT_MET
-    if item.status == ItemStatus.UNSOLD:
-        lot.refresh_from_db(fields=["status", "reserved_kg"])
-        if lot.status == LotStatus.RESERVED and lot.reserved_kg == 0:
-            _lot_status(lot=lot, to=LotStatus.LISTED, by=None, reason=f"auction {auction.pk}: {item.unsold_reason}")
+    # Saved first: the item no longer holds the lot, so the lot's status can follow its kilograms
+    # (the winner's order keeps it reserved; an unsold lot is listed again).
     item.save(update_fields=["status", "unsold_reason", "closed_at", "order_id"])
+    _lot_release(lot=lot, by=None, reason=f"auction {auction.pk}: {item.status} {item.unsold_reason}".strip())
     audit_log(
         actor=None,
         action="auction.lot_closed",

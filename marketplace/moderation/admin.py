@@ -27,7 +27,7 @@ class HallmarkInline(ReadOnlyInline):
 
 class DecisionInline(ReadOnlyInline):
     model = ClaimDecision
-    fields = ("created_at", "moderator", "decision", "reason", "from_status", "evidence_version")
+    fields = ("created_at", "moderator", "decision", "reason", "overrides", "from_status", "evidence_version")
     readonly_fields = fields
 
 

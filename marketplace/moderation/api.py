@@ -8,12 +8,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import idempotent, role_permission
+from lots import selectors as lot_selectors
 from lots.models import Lot
 from marketplace.moderation import selectors, services
 from marketplace.moderation.models import ClaimStatus, MicroLotClaim
@@ -23,6 +24,7 @@ from marketplace.moderation.serializers import (
     ClaimSubmitSerializer,
     DecisionRequestSerializer,
     ReplyRequestSerializer,
+    VerificationSerializer,
 )
 
 
@@ -53,6 +55,26 @@ class LotClaimApi(APIView):
         serializer.is_valid(raise_exception=True)
         claim = services.claim_submit(lot=lot, by=request.user, **serializer.validated_data)
         return _claim_response(request, claim.pk, status.HTTP_201_CREATED)
+
+
+class LotVerificationApi(APIView):
+    """A lot's verification as buyers read it: the badge and every hallmark's result and reason,
+    with the moderator's reason for each failing hallmark the approval was given despite."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: VerificationSerializer}, summary="The lot's badge and hallmark results")
+    def get(self, request: Request, lot_id: int) -> Response:
+        lot = get_object_or_404(lot_selectors.visible_lots(request.user), pk=lot_id)
+        verification = selectors.verification_for_buyers(lot)
+        data: dict[str, Any] = {
+            "lot": lot.pk,
+            "verified_badge": verification.badge if verification else None,
+            "claim": verification.claim_id if verification else None,
+            "approved_at": verification.approved_at if verification else None,
+            "hallmarks": [vars(h) for h in verification.hallmarks] if verification else [],
+        }
+        return Response(VerificationSerializer(data).data)
 
 
 class ClaimDecisionApi(APIView):

@@ -12,14 +12,16 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Sum
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from lots.models import CustodyEvent, Lot, LotPhoto, Plot
+from lots.models import Additives, CustodyEvent, Lot, LotPhoto, Plot
 from marketplace.moderation import conf
 from marketplace.moderation.hallmarks import CustodyStep, Evidence, PlotEvidence, SheetEvidence
 
@@ -39,7 +41,7 @@ class ChainCheck:
     ok: bool
     count: int
     first_broken_seq: int | None = None
-    reason: str = ""
+    reason: str | Promise = ""  # lazy where moderation writes it, so each language renders its own
 
 
 def verify_chain(lot_id: int, events: list[CustodyEvent]) -> ChainCheck:
@@ -59,9 +61,9 @@ def verify_links(events: Iterable[CustodyEvent]) -> ChainCheck:
     for index, event in enumerate(sorted(events, key=lambda e: e.seq), start=1):
         count = index
         if event.seq != index:
-            return ChainCheck(False, index, event.seq, _("an event is missing from the sequence"))
+            return ChainCheck(False, index, event.seq, gettext_lazy("an event is missing from the sequence"))
         if event.prev_hash != expected_prev:
-            return ChainCheck(False, index, event.seq, _("the link to the previous event does not match"))
+            return ChainCheck(False, index, event.seq, gettext_lazy("the link to the previous event does not match"))
         expected_prev = event.content_hash
     return ChainCheck(True, count)
 
@@ -82,7 +84,7 @@ def effective_custody(events: list[CustodyEvent]) -> list[CustodyEvent]:
     return sorted(live, key=lambda e: (root_seq(e), e.seq))
 
 
-def plot_geometry_error(plot: Plot) -> str | None:
+def _geometry_error_now(plot: Plot) -> str | None:
     if not plot.geometry:
         return str(_("not geolocated"))
     try:
@@ -94,6 +96,14 @@ def plot_geometry_error(plot: Plot) -> str | None:
     except ValidationError as exc:
         return " ".join(str(m) for m in exc.messages)
     return None
+
+
+def plot_geometry_error(plot: Plot) -> Any:
+    """None, or the error as lazy text: the lots app writes its messages in the active language,
+    and the hallmark reasons are written in every language from one gathered Evidence."""
+    if _geometry_error_now(plot) is None:
+        return None
+    return lazy(lambda: _geometry_error_now(plot) or "", str)()
 
 
 def lot_for_evidence(lot_id: int) -> Lot:
@@ -149,6 +159,13 @@ def _premium_detail(premium: Any) -> Any:
     return premium_evidence(premium)
 
 
+def fallback_scores(lot: Lot) -> dict[str, Any]:
+    """The catalogue score (already of the current harvest) when the cupping app is not installed."""
+    if lot.official_score is None or not lot.official_score_protocol:
+        return {}
+    return {lot.official_score_protocol: lot.official_score}
+
+
 def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
     lot = lot or lot_for_evidence(claim.lot_id)
     events = list(lot.custody_events.all())
@@ -170,9 +187,12 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         claim_kind=claim.kind,
         weight_kg=lot.weight_kg,
         process=lot.process,
+        process_modifiers=[str(m) for m in lot.process_modifiers or []],
+        harvest_year=lot.harvest_year,
         producer_name=producer_name(lot),
         farm_name=lot.farm.name if lot.farm else "",
-        plots=[PlotEvidence(p.name, p.area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
+        # usable_area_ha: None when the plot's polygon contradicts its declared area (lots.geo).
+        plots=[PlotEvidence(p.name, p.usable_area_ha, plot_geometry_error(p)) for p in lot.plots.all()],
         group_members=[m.name for m in lot.group_members.all()],
         plot_season_kg=season_kg,
         custody=[
@@ -189,7 +209,7 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
             for e in live
         ],
         chain_ok=chain.ok,
-        chain_reason=chain.reason,
+        chain_reason=cast(str, chain.reason),  # lazy text: rendered in each language
         chain_broken_seq=chain.first_broken_seq,
         sheets=None
         if sheets is None
@@ -200,23 +220,29 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
                 score=s.final_score,
                 protocol=s.protocol,
                 has_signed_original=bool(s.original),
+                harvest_year=s.harvest_year,
+                cupped_on=s.cupped_on,
+                sheet_id=s.pk,
             )
             for s in sheets
         ],
-        official_score=lot.official_score,
-        official_score_protocol=lot.official_score_protocol,
+        # None: hallmarks.lot_official_scores derives them from the sheets above (current harvest,
+        # per protocol). This is the line to fill from cupping.selectors.lot_official_scores(lot=lot)
+        # once the cupping app offers it; without the cupping app, the lot's denormalised score.
+        official_scores=None if sheets is not None else fallback_scores(lot),
         signed_originals=sum(1 for s in sheets or [] if s.original),
         green_gradings=len(active_gradings(lot)),
         plot_photos=sum(1 for p in lot.photos.all() if p.kind == "plot"),
         premium_ratio=premium_ratio,
         premium_flags=list(getattr(premium, "flags", []) or []),
         premium_detail=_premium_detail(premium),
-        baseline_label=_("the %(origin)s specialty baseline") % {"origin": baseline.origin}
+        # Lazy texts: each reason is written in every language from this one Evidence.
+        baseline_label=lazy(lambda: _("the %(origin)s specialty baseline") % {"origin": baseline.origin}, str)()
         if baseline is not None and baseline.origin
         else "",
         additives=lot.additives,
         additives_detail=lot.additives_detail,
-        additives_label=str(lot.get_additives_display()) if lot.additives else "",
+        additives_label=cast(str, Additives(lot.additives).label) if lot.additives in Additives.values else "",
         texts=[lot.story, lot.name, *(e.notes for e in events)],
     )
 

@@ -1,18 +1,25 @@
 """The eight hallmark checks: small pure functions over a gathered ``Evidence`` object.
 
 Nothing here touches the database, so tests can build evidence directly; ``evidence.gather`` reads
-the rows. Each check returns a ``Finding`` (key, result, reason a person can read).
+the rows. Each check returns a ``Finding`` (key, result, reason a person can read); every reason is
+a gettext string with placeholders, and ``evaluate_translated`` writes it in each language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from lots.models import CustodyStage, Process
 from marketplace.moderation import conf
 from marketplace.moderation.models import HallmarkKey, HallmarkOutcome
 
@@ -23,9 +30,39 @@ MICRO_MIN_KG = Decimal("100")
 MICRO_MAX_KG = Decimal("1000")
 NANO_MAX_KG = Decimal("50")
 
-# Stages every separated lot records; naturals are never depulped.
-REQUIRED_STAGES = ("harvest", "depulping", "fermentation", "drying", "milling", "packaging")
+# DOMAIN.md §10: the custody stages each declared process records, in this order. "washing/drying"
+# of a washed coffee and "drying in the cherry" of a natural are drying events; "hulling/milling"
+# is milling. A wet-hulled coffee is dried twice: partly as parchment, then as green after wet hulling.
+PROCESS_CHAINS: dict[str, tuple[str, ...]] = {
+    "washed": ("harvest", "depulping", "fermentation", "drying", "milling", "packaging"),
+    "honey": ("harvest", "depulping", "drying", "milling", "packaging"),
+    "natural": ("harvest", "drying", "milling", "packaging"),
+    "semi_washed": ("harvest", "depulping", "fermentation", "drying", "wet_hulling", "drying", "packaging"),
+}
+# Any process records at least these when it is not one we know.
+FALLBACK_CHAIN = ("harvest", "drying", "packaging")
+# Stages the declared process cannot have: recorded anyway, they are a warning (DOMAIN.md §10).
+FOREIGN_STAGES: dict[str, frozenset[str]] = {
+    "washed": frozenset({"wet_hulling"}),
+    "honey": frozenset({"wet_hulling"}),
+    "natural": frozenset({"depulping", "wet_hulling"}),
+    "semi_washed": frozenset(),
+}
+# Processes with no fermentation tank unless a fermenting modifier is declared (an anaerobic or
+# extended-fermentation natural ferments whole cherries; a honey's controlled fermentation is optional).
+FERMENTATION_IF_DECLARED = frozenset({"natural", "honey"})
+FERMENTING_MODIFIERS = frozenset(
+    {
+        "anaerobic",
+        "carbonic_maceration",
+        "extended_fermentation",
+        "yeast_inoculated",
+        "lactic",
+        "cold_fermentation",
+    }
+)
 NATURAL_PROCESSES = frozenset({"natural"})
+WET_HULLED_PROCESSES = frozenset({"semi_washed"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +70,9 @@ class Finding:
     key: str
     result: str
     reason: str
+    # The reason in every configured language (``evaluate_translated``): a stored result is read
+    # by people in other languages than the one of whoever happened to trigger the computation.
+    reasons: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -59,8 +99,13 @@ class SheetEvidence:
     grader_id: int | None
     independent: bool
     score: Decimal | None
-    protocol: str = ""
+    protocol: str = "sca2004"
     has_signed_original: bool = False
+    # The harvest the sheet was cupped for (None: the lot's current harvest) and when, so that
+    # each grader's latest sheet of the current harvest counts once.
+    harvest_year: int | None = None
+    cupped_on: datetime.date | None = None
+    sheet_id: int = 0
 
 
 @dataclass
@@ -68,6 +113,8 @@ class Evidence:
     claim_kind: str
     weight_kg: Decimal
     process: str = "washed"
+    process_modifiers: list[str] = field(default_factory=list)
+    harvest_year: int | None = None
     producer_name: str = ""
     farm_name: str = ""
     plots: list[PlotEvidence] = field(default_factory=list)
@@ -76,10 +123,10 @@ class Evidence:
     chain_ok: bool = True
     chain_reason: str = ""
     chain_broken_seq: int | None = None
-    # cupping: sheets when the cupping app supplies them; official_score is the lot's denormalised score.
+    # cupping: sheets when the cupping app supplies them. official_scores (protocol → score of the
+    # current harvest) when known; None: computed from the sheets by ``lot_official_scores``.
     sheets: list[SheetEvidence] | None = None
-    official_score: Decimal | None = None
-    official_score_protocol: str = ""
+    official_scores: dict[str, Decimal] | None = None
     signed_originals: int = 0
     green_gradings: int = 0
     plot_photos: int = 0
@@ -211,12 +258,91 @@ def check_volume(ev: Evidence) -> Finding:
 # --- separation ----------------------------------------------------------------------------------
 
 
+def stage_label(stage: str) -> str:
+    """The stage's translated name, in lower case to sit inside a sentence."""
+    try:
+        return str(CustodyStage(stage).label).lower()
+    except ValueError:
+        return stage
+
+
+def process_label(process: str) -> str:
+    try:
+        return str(Process(process).label).lower()
+    except ValueError:
+        return process
+
+
 def _grew(before: Decimal, after: Decimal) -> bool:
     return after > before * (Decimal("1") + conf.WEIGHT_GAIN_TOLERANCE)
 
 
 def _effective_chain(steps: list[CustodyStep]) -> list[CustodyStep]:
-    return sorted(steps, key=lambda s: s.seq)
+    # ``evidence.gather`` gives the chain as corrected (a correcting event in the place of the one
+    # it corrects, though its seq is later), so the given order is kept; sorting by seq would move
+    # every correction to the end of the chain.
+    return list(steps)
+
+
+def required_chain(ev: Evidence) -> tuple[str, ...]:
+    """The stages the declared process records, in order (DOMAIN.md §10)."""
+    chain = PROCESS_CHAINS.get(ev.process, FALLBACK_CHAIN)
+    if ev.process in FERMENTATION_IF_DECLARED and declared_fermentation(ev):
+        # The declared fermentation comes before drying (whole cherries for a natural).
+        at = chain.index("drying")
+        chain = (*chain[:at], "fermentation", *chain[at:])
+    return chain
+
+
+def declared_fermentation(ev: Evidence) -> list[str]:
+    return [m for m in ev.process_modifiers if m in FERMENTING_MODIFIERS]
+
+
+def _is_subsequence(wanted: Iterable[str], stages: list[str]) -> bool:
+    it = iter(stages)
+    return all(stage in it for stage in wanted)
+
+
+def stage_findings(ev: Evidence, chain: list[CustodyStep]) -> tuple[list[str], list[str]]:
+    """(fails, warnings) about which stages the chain records for the declared process."""
+    fails: list[str] = []
+    warns: list[str] = []
+    required = required_chain(ev)
+    stages = [s.stage for s in chain]
+    have = Counter(stages)
+    missing: list[str] = []
+    for stage, needed in Counter(required).items():
+        if have[stage] == 0:
+            missing.append(stage_label(stage))
+        elif have[stage] < needed:
+            missing.append(
+                _("%(stage)s (%(needed)s needed, %(n)s recorded)")
+                % {"stage": stage_label(stage), "needed": needed, "n": have[stage]}
+            )
+    if missing:
+        fails.append(
+            _("no custody event for %(stages)s, which a %(process)s chain records")
+            % {"stages": ", ".join(missing), "process": process_label(ev.process)}
+        )
+    elif not _is_subsequence(required, stages):
+        warns.append(
+            _("the stages are not in the order of a %(process)s chain (%(expected)s)")
+            % {"process": process_label(ev.process), "expected": " → ".join(stage_label(s) for s in required)}
+        )
+    foreign = [s for s in dict.fromkeys(stages) if s in FOREIGN_STAGES.get(ev.process, frozenset())]
+    if foreign:
+        warns.append(
+            _("a %(process)s coffee has no %(stages)s stage, yet one is recorded")
+            % {"process": process_label(ev.process), "stages": ", ".join(stage_label(s) for s in foreign)}
+        )
+    if ev.process in NATURAL_PROCESSES and "fermentation" in have and not declared_fermentation(ev):
+        warns.append(
+            _(
+                "a fermentation stage is recorded, but a natural has no fermentation tank unless a fermenting "
+                "process (anaerobic, extended fermentation…) is declared"
+            )
+        )
+    return fails, warns
 
 
 def _factor_finding(name: str, label: str, value_in: Decimal, value_out: Decimal) -> tuple[str, str] | None:
@@ -238,9 +364,14 @@ def conversion_findings(ev: Evidence, chain: list[CustodyStep]) -> list[tuple[st
     cherry = next((s.weight_in_kg for s in chain if s.state_in == "cherry" and s.state_out != "cherry"), None)
     dried = next((s.weight_out_kg for s in reversed(chain) if s.stage == "drying"), None)
     green = next((s.weight_out_kg for s in chain if s.state_out == "green" and s.state_in != "green"), None)
-    natural = ev.process in NATURAL_PROCESSES
     found: list[tuple[str, str] | None] = []
-    if natural:
+    if ev.process in WET_HULLED_PROCESSES:
+        # Wet hulling takes the parchment at 30–50 % moisture: no published factor for the partly
+        # dried parchment, so only cherry → green is checked, with the green weighed after drying.
+        green = next(
+            (s.weight_out_kg for s in reversed(chain) if s.stage == "drying" and s.state_out == "green"), green
+        )
+    elif ev.process in NATURAL_PROCESSES:
         if cherry is not None and dried is not None:
             found.append(_factor_finding("cherry_to_dried_cherry", _("Cherry to dried cherry"), cherry, dried))
         if dried is not None and green is not None:
@@ -260,14 +391,8 @@ def check_separation(ev: Evidence) -> Finding:
     chain = _effective_chain(ev.custody)
     if not chain:
         return Finding(key, FAIL, _("No custody events are recorded, so nothing shows the lot was kept separate."))
-    fails: list[str] = []
-    warns: list[str] = []
-    required = [s for s in REQUIRED_STAGES if not (s == "depulping" and ev.process in NATURAL_PROCESSES)]
-    stages = {s.stage for s in chain}
-    missing = [s for s in required if s not in stages]
-    if missing:
-        fails.append(_("no custody event for %(stages)s") % {"stages": ", ".join(missing)})
-    mixed = sorted({s.stage for s in chain if not s.separated})
+    fails, warns = stage_findings(ev, chain)
+    mixed = [stage_label(s) for s in dict.fromkeys(s.stage for s in chain if not s.separated)]
     if mixed:
         fails.append(_("not kept separate at %(stages)s") % {"stages": ", ".join(mixed)})
     previous: CustodyStep | None = None
@@ -275,14 +400,14 @@ def check_separation(ev: Evidence) -> Finding:
         if _grew(step.weight_in_kg, step.weight_out_kg):
             fails.append(
                 _("the lot gained weight during %(stage)s (%(a)s → %(b)s kg): possible blending")
-                % {"stage": step.stage, "a": _fmt(step.weight_in_kg), "b": _fmt(step.weight_out_kg)}
+                % {"stage": stage_label(step.stage), "a": _fmt(step.weight_in_kg), "b": _fmt(step.weight_out_kg)}
             )
         if previous is not None and _grew(previous.weight_out_kg, step.weight_in_kg):
             fails.append(
                 _("the lot gained weight between %(prev)s and %(stage)s (%(a)s → %(b)s kg): possible blending")
                 % {
-                    "prev": previous.stage,
-                    "stage": step.stage,
+                    "prev": stage_label(previous.stage),
+                    "stage": stage_label(step.stage),
                     "a": _fmt(previous.weight_out_kg),
                     "b": _fmt(step.weight_in_kg),
                 }
@@ -302,46 +427,109 @@ def check_separation(ev: Evidence) -> Finding:
     for result, text in conversion_findings(ev, chain):
         (fails if result == FAIL else warns).append(text)
     if fails:
-        return Finding(key, FAIL, _("Separation fails: %(list)s.") % {"list": "; ".join(dict.fromkeys(fails))})
+        return Finding(key, FAIL, _("Separation fails: %(list)s.") % {"list": "; ".join(dict.fromkeys(fails + warns))})
     if warns:
         return Finding(key, WARN, _("Separation needs a look: %(list)s.") % {"list": "; ".join(warns)})
     return Finding(
         key,
         PASS,
-        _("%(n)s custody events cover every stage, each kept separate; weights only shrink and convert plausibly.")
-        % {"n": len(chain)},
+        _(
+            "%(n)s custody events cover every stage of a %(process)s chain, each kept separate; weights only "
+            "shrink and convert plausibly."
+        )
+        % {"n": len(chain), "process": process_label(ev.process)},
     )
 
 
 # --- score ---------------------------------------------------------------------------------------
 
+SCALE_NAMES = {"sca2004": "SCA", "cva": "CVA", "coe": "CoE"}
+CENT = Decimal("0.01")
+
+
+def scale_name(protocol: str) -> str:
+    """How a score's scale is shown next to it ("SCA 87.25", "CVA 84.50")."""
+    return SCALE_NAMES.get(protocol, protocol.upper())
+
+
+def lot_official_scores(ev: Evidence) -> dict[str, Decimal]:
+    """Protocol → official score of the lot's current harvest, from its independent sheets.
+
+    The one place the hallmark derives scores from sheets (the cupping app's rule: per protocol,
+    each independent grader's latest active sheet of the current harvest counts once; the mean,
+    never across protocols or harvests). Swap for ``cupping.selectors.lot_official_scores(lot=…)``
+    when that selector exists, by filling ``Evidence.official_scores`` in ``evidence.gather``.
+    """
+    latest: dict[str, dict[int | None, SheetEvidence]] = {}
+    ordered = sorted(
+        ev.sheets or [], key=lambda s: (s.cupped_on or datetime.date.min, s.sheet_id)
+    )  # oldest first: a grader's latest sheet wins
+    for sheet in ordered:
+        if not sheet.independent or sheet.score is None:
+            continue
+        if sheet.harvest_year is not None and sheet.harvest_year != ev.harvest_year:
+            continue
+        latest.setdefault(sheet.protocol, {})[sheet.grader_id] = sheet
+    out: dict[str, Decimal] = {}
+    for protocol, by_grader in latest.items():
+        scores = [s.score for s in by_grader.values() if s.score is not None]
+        out[protocol] = (sum(scores, Decimal("0")) / len(scores)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return out
+
+
+def _score_on_scale(protocol: str, score: Decimal) -> tuple[str, str]:
+    # Scores always show two places, as graders write them ("CVA 84.50").
+    shown = {"scale": scale_name(protocol), "score": format(Decimal(score).quantize(CENT), "f")}
+    thresholds = conf.SCORE_THRESHOLDS.get(protocol)
+    if thresholds is None:
+        return WARN, _("%(scale)s %(score)s: no thresholds are set for this protocol") % shown
+    pass_from, fail_below = thresholds
+    shown |= {"pass": _fmt(pass_from), "fail": _fmt(fail_below)}
+    if score >= pass_from:
+        return PASS, _("%(scale)s %(score)s, at least %(pass)s on this scale") % shown
+    if score >= fail_below:
+        return WARN, _("%(scale)s %(score)s, below %(pass)s on this scale") % shown
+    return FAIL, _("%(scale)s %(score)s: below %(fail)s is not specialty on this scale") % shown
+
 
 def check_score(ev: Evidence) -> Finding:
     key = HallmarkKey.SCORE
-    if ev.sheets is not None:
-        independent = [s for s in ev.sheets if s.independent and s.score is not None]
-        if not independent:
-            if ev.sheets:
-                return Finding(
-                    key,
-                    FAIL,
-                    _("%(n)s cupping sheet(s), but none from an independent Q-grader.") % {"n": len(ev.sheets)},
+    scores = ev.official_scores if ev.official_scores is not None else lot_official_scores(ev)
+    year = ev.harvest_year if ev.harvest_year is not None else "?"
+    if not scores:
+        sheets = ev.sheets or []
+        independent = [s for s in sheets if s.independent and s.score is not None]
+        other_harvests = [s for s in independent if s.harvest_year is not None and s.harvest_year != ev.harvest_year]
+        if other_harvests:
+            return Finding(
+                key,
+                FAIL,
+                _(
+                    "No official score for the %(year)s harvest: the %(n)s independent sheet(s) are from other "
+                    "harvests and do not count."
                 )
-            return Finding(key, FAIL, _("No cupping sheet from an independent Q-grader."))
-    score = ev.official_score
-    if score is None:
-        if ev.sheets:
-            independent_scores = [s.score for s in ev.sheets if s.independent and s.score is not None]
-            score = sum(independent_scores, Decimal("0")) / len(independent_scores)
-        else:
-            return Finding(key, FAIL, _("No official score from an independent Q-grader."))
-    shown = {"score": _fmt(score), "protocol": ev.official_score_protocol or "", "pass": conf.SCORE_PASS}
-    shown["fail"] = conf.SCORE_FAIL_BELOW
-    if score >= conf.SCORE_PASS:
-        return Finding(key, PASS, _("Independent official score %(score)s (at least %(pass)s).") % shown)
-    if score >= conf.SCORE_FAIL_BELOW:
-        return Finding(key, WARN, _("Independent official score %(score)s, below %(pass)s.") % shown)
-    return Finding(key, FAIL, _("Independent official score %(score)s: below %(fail)s is not specialty.") % shown)
+                % {"year": year, "n": len(other_harvests)},
+            )
+        if sheets:
+            return Finding(
+                key,
+                FAIL,
+                _("No official score: %(n)s cupping sheet(s), but none from an independent Q-grader.")
+                % {"n": len(sheets)},
+            )
+        return Finding(key, FAIL, _("No official score: no cupping sheet from an independent Q-grader."))
+    order = list(SCALE_NAMES)
+    protocols = sorted(scores, key=lambda p: (order.index(p) if p in order else len(order), p))
+    judged = [_score_on_scale(protocol, scores[protocol]) for protocol in protocols]
+    result = worst([r for r, _text in judged])
+    ignored = sum(1 for s in ev.sheets or [] if s.harvest_year is not None and s.harvest_year != ev.harvest_year)
+    text = _("Independent official score, %(year)s harvest: %(list)s.") % {
+        "year": year,
+        "list": "; ".join(t for _r, t in judged),
+    }
+    if ignored:
+        text += " " + _("%(n)s sheet(s) from other harvests do not count.") % {"n": ignored}
+    return Finding(key, result, text)
 
 
 # --- premium -------------------------------------------------------------------------------------
@@ -452,20 +640,64 @@ def check_integrity(ev: Evidence) -> Finding:
 
 # --- disclosure ----------------------------------------------------------------------------------
 
+# A colon does not end a clause: "Additives: none" is one statement.
+_CLAUSE_SPLIT = re.compile(r"[.;!?¡¿,()\[\]\n\r\t]+|\s[-–—]\s")
+_TOKEN = re.compile(r"[\w']+")
+_NEGATION_REACH = 4  # words back from an infusion word that a negation still covers
+_NO_REACH = 2  # "no" only right before ("no infusion", "no se infusionó"): in Portuguese it is "in the"
+
+
+# Words right after an infusion word that say there was none ("additive-free", "Additives: none").
+# Not "no": in Portuguese "infusão no tanque" is "infusion in the tank".
+_NEGATED_AFTER = frozenset({"free", "none", "nothing", "nada", "ninguno", "ninguna", "ningun", "nenhum", "nenhuma"})
+
+
+def _negated(before: list[str], after: str | None) -> bool:
+    """Is the infusion word after ``before`` (the clause's words before it) under a negation?"""
+    if after in _NEGATED_AFTER:
+        return True
+    for distance, word in enumerate(reversed(before[-_NEGATION_REACH:]), start=1):
+        if word in conf.CLAUSE_WORDS:
+            return False
+        if word in conf.NEGATION_WORDS or word.endswith("n't"):
+            return True
+        if word == "no" and distance <= _NO_REACH:
+            return True
+    return False
+
+
+def infusion_mentions(texts: Iterable[str]) -> list[str]:
+    """The words in ``texts`` that read as a declared infusion or co-fermentation (not negated ones)."""
+    found: list[str] = []
+    for text in texts:
+        normal = (text or "").casefold().replace("’", "'")
+        for clause in _CLAUSE_SPLIT.split(normal):
+            tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(clause)]
+            for word in conf.INFUSION_WORDS:
+                for match in re.finditer(re.escape(word), clause):
+                    first = next((i for i, t in enumerate(tokens) if t[1] > match.start()), None)
+                    if first is None:
+                        continue
+                    last = next((i for i, t in enumerate(tokens) if t[1] >= match.end()), len(tokens) - 1)
+                    before = [t[2] for t in tokens[:first]]
+                    after = tokens[last + 1][2] if last + 1 < len(tokens) else None
+                    if not _negated(before, after):
+                        found.append(clause[tokens[first][0] : tokens[last][1]])
+    return list(dict.fromkeys(found))
+
 
 def check_disclosure(ev: Evidence) -> Finding:
     key = HallmarkKey.DISCLOSURE
     if not ev.additives:
         return Finding(key, FAIL, _("Additives (infusion, co-fermentation) are not declared either way."))
     if ev.additives == "none":
-        text = " ".join(ev.texts).lower()
-        hits = sorted({w for w in conf.INFUSION_WORDS if w in text})
+        hits = infusion_mentions(ev.texts)
         if hits:
             return Finding(
                 key,
                 FAIL,
                 _("Declared with nothing added, but the lot's texts mention %(words)s: an undisclosed infusion?")
-                % {"words": ", ".join(hits)},
+                % {"words": ", ".join(f"“{w}”" for w in hits)},
             )
         return Finding(key, PASS, _("Declared: nothing added during fermentation."))
     if not ev.additives_detail.strip():
@@ -497,3 +729,19 @@ CHECKS: tuple[Callable[[Evidence], Finding], ...] = (
 
 def evaluate(ev: Evidence) -> list[Finding]:
     return [check(ev) for check in CHECKS]
+
+
+def evaluate_translated(ev: Evidence) -> list[Finding]:
+    """``evaluate`` with each reason written in every language of ``settings.LANGUAGES``.
+
+    The checks are pure, so the results agree across languages; ``reason`` is the default
+    language's text (LANGUAGE_CODE), ``reasons`` maps each language code to its text.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        base = evaluate(ev)
+    texts: dict[str, list[str]] = {settings.LANGUAGE_CODE: [f.reason for f in base]}
+    for code, _name in settings.LANGUAGES:
+        if code not in texts:
+            with translation.override(code):
+                texts[code] = [f.reason for f in evaluate(ev)]
+    return [Finding(f.key, f.result, f.reason, {code: texts[code][i] for code in texts}) for i, f in enumerate(base)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AppendOnlyModel
@@ -123,7 +124,9 @@ class HallmarkResult(models.Model):
     claim = models.ForeignKey(MicroLotClaim, on_delete=models.CASCADE, related_name="hallmarks")
     key = models.CharField(max_length=20, choices=HallmarkKey.choices)
     result = models.CharField(max_length=4, choices=HallmarkOutcome.choices)
-    reason = models.TextField()
+    reason = models.TextField()  # in settings.LANGUAGE_CODE
+    # language code → the reason in that language, written when the result is computed.
+    reasons = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -135,6 +138,11 @@ class HallmarkResult(models.Model):
     def __str__(self) -> str:
         return f"{self.key}: {self.result}"
 
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language, else in the default language."""
+        return (self.reasons or {}).get((get_language() or "")[:2]) or self.reason
+
 
 class ClaimDecision(AppendOnlyModel):
     claim = models.ForeignKey(MicroLotClaim, on_delete=models.CASCADE, related_name="decisions")
@@ -143,6 +151,15 @@ class ClaimDecision(AppendOnlyModel):
     reason = models.TextField(_("reason"), max_length=5000)
     from_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     evidence_version = models.PositiveIntegerField()
+    # The custody chain's head the moderator decided on (lots.Lot.custody_count/_head_hash, read
+    # under the lot lock): lots.custody.verify holds the chain against it, so events removed after
+    # the decision show. Null on decisions recorded before heads were anchored.
+    custody_count = models.PositiveIntegerField(null=True, blank=True)
+    custody_head_hash = models.CharField(max_length=64, blank=True, default="")
+    # An approval over failing hallmarks: hallmark key → the moderator's reason for approving despite it.
+    overrides = models.JSONField(_("approved despite"), default=dict, blank=True)
+    # The hallmark results the decision was taken on: key → {"result": ..., "reason": ...}.
+    hallmarks = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,6 +169,15 @@ class ClaimDecision(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.decision} on claim {self.claim_id}"
+
+    @property
+    def override_list(self) -> list[dict[str, str]]:
+        """The overrides in hallmark order, each with its label: for pages and the API."""
+        order = {k: i for i, k in enumerate(HallmarkKey.values)}
+        return [
+            {"key": key, "label": str(HallmarkKey(key).label) if key in order else key, "reason": reason}
+            for key, reason in sorted((self.overrides or {}).items(), key=lambda kv: order.get(kv[0], 99))
+        ]
 
 
 class ClaimReply(AppendOnlyModel):

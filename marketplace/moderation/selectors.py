@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
@@ -14,8 +15,10 @@ from marketplace.moderation.models import (
     ClaimDecision,
     ClaimReply,
     ClaimStatus,
+    Decision,
     EvidenceChange,
     HallmarkKey,
+    HallmarkOutcome,
     HallmarkResult,
     MicroLotClaim,
 )
@@ -51,6 +54,11 @@ def with_details(qs: QuerySet[MicroLotClaim]) -> QuerySet[MicroLotClaim]:
 
 def ordered_hallmarks(claim: MicroLotClaim) -> list[HallmarkResult]:
     return sorted(claim.hallmarks.all(), key=lambda h: _KEY_ORDER.get(h.key, 99))
+
+
+def failing_hallmarks(claim: MicroLotClaim) -> list[HallmarkResult]:
+    """The hallmarks an approval must give a reason for (``services.claim_decide`` checks it again)."""
+    return [h for h in ordered_hallmarks(claim) if h.result == HallmarkOutcome.FAIL]
 
 
 def moderation_queue(*, sort: str = "risk") -> QuerySet[MicroLotClaim]:
@@ -101,6 +109,53 @@ def claim_evidence(claim: MicroLotClaim) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PublicHallmark:
+    key: str
+    name: str
+    result: str
+    reason: str
+    approved_despite: str | None  # the moderator's reason, when the hallmark fails and was overridden
+
+
+@dataclass(frozen=True)
+class Verification:
+    badge: str
+    claim_id: int | None
+    approved_at: Any
+    hallmarks: list[PublicHallmark]
+
+
+def verification_for_buyers(lot: Lot) -> Verification | None:
+    """What anyone reads about a verified lot: every hallmark's result and reason, and for each
+    failing one the moderator's reason for approving despite it. None for a lot without a badge."""
+    if not lot.verified_badge:
+        return None
+    claim = (
+        MicroLotClaim.objects.filter(lot_id=lot.pk, status=ClaimStatus.APPROVED)
+        .prefetch_related(Prefetch("hallmarks", queryset=HallmarkResult.objects.order_by("id")))
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    if claim is None:
+        return Verification(lot.verified_badge, None, None, [])
+    approval = (
+        ClaimDecision.objects.filter(claim=claim, decision=Decision.APPROVE).order_by("-created_at", "-pk").first()
+    )
+    overrides = dict(approval.overrides or {}) if approval is not None else {}
+    rows = [
+        PublicHallmark(
+            key=h.key,
+            name=str(h.get_key_display()),
+            result=h.result,
+            reason=h.display_reason,
+            approved_despite=overrides.get(h.key) if h.result == HallmarkOutcome.FAIL else None,
+        )
+        for h in ordered_hallmarks(claim)
+    ]
+    return Verification(lot.verified_badge, claim.pk, approval.created_at if approval else claim.decided_at, rows)
+
+
 def lot_section_context(request: HttpRequest, lot: Lot) -> dict[str, Any] | None:
     """The lot page section: badge, infusion label, claim status and hallmark summary, submit link."""
     user = request.user
@@ -130,6 +185,7 @@ def lot_section_context(request: HttpRequest, lot: Lot) -> dict[str, Any] | None
         and (claim is None or claim.status == ClaimStatus.REJECTED)
         and lot.status != "withdrawn",
         "can_see_claim": can_see_claim,
+        "verification": verification_for_buyers(lot),
     }
 
 

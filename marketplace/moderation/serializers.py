@@ -14,6 +14,8 @@ from marketplace.moderation.models import (
     ClaimStatus,
     Decision,
     EvidenceChange,
+    HallmarkKey,
+    HallmarkOutcome,
     HallmarkResult,
     Isolation,
     MicroLotClaim,
@@ -42,6 +44,10 @@ StatusField = _inline_enum(ClaimStatus, "pending, evidence_requested, approved o
 
 
 class HallmarkSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(
+        source="display_reason", read_only=True, help_text="In the request's language (Accept-Language)."
+    )
+
     class Meta:
         model = HallmarkResult
         fields = ["key", "result", "reason", "computed_at"]
@@ -49,10 +55,15 @@ class HallmarkSerializer(serializers.ModelSerializer):
 
 class DecisionSerializer(serializers.ModelSerializer):
     from_status = StatusField(read_only=True)
+    overrides = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="An approval over failing hallmarks: hallmark key → the moderator's reason for approving despite it.",
+    )
 
     class Meta:
         model = ClaimDecision
-        fields = ["id", "decision", "reason", "from_status", "evidence_version", "created_at"]
+        fields = ["id", "decision", "reason", "overrides", "from_status", "evidence_version", "created_at"]
 
 
 class ReplySerializer(serializers.ModelSerializer):
@@ -137,6 +148,15 @@ class ClaimSubmitSerializer(serializers.Serializer):
 class DecisionRequestSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     reason = serializers.CharField(min_length=conf.REASON_MIN_LENGTH, max_length=5000)
+    overrides = serializers.DictField(
+        child=serializers.CharField(max_length=conf.OVERRIDE_REASON_MAX_LENGTH, allow_blank=True),
+        required=False,
+        help_text=(
+            "Approving while hallmarks fail: {hallmark key: reason} with a written reason for each failing hallmark "
+            f"(at least {conf.OVERRIDE_REASON_MIN_LENGTH} characters). Without one for every failing hallmark the "
+            "approval answers 400 naming the missing ones. Keys: " + ", ".join(HallmarkKey.values) + "."
+        ),
+    )
     evidence_version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -147,3 +167,25 @@ class DecisionRequestSerializer(serializers.Serializer):
 
 class ReplyRequestSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000)
+
+
+HallmarkKeyField = _inline_enum(HallmarkKey, "one of the eight hallmarks")
+ResultField = _inline_enum(HallmarkOutcome, "pass, warn or fail")
+
+
+class PublicHallmarkSerializer(serializers.Serializer):
+    key = HallmarkKeyField()
+    name = serializers.CharField(help_text="The hallmark's name in the request's language.")
+    result = ResultField()
+    reason = serializers.CharField()
+    approved_despite = serializers.CharField(
+        allow_null=True, help_text="For a failing hallmark: the moderator's reason for approving despite it."
+    )
+
+
+class VerificationSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    verified_badge = serializers.CharField(allow_null=True, help_text="micro, nano, or null when not verified")
+    claim = serializers.IntegerField(allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+    hallmarks = PublicHallmarkSerializer(many=True)

@@ -31,6 +31,7 @@ from marketplace.moderation.models import (
     ClaimStatus,
     Decision,
     EvidenceChange,
+    HallmarkKey,
     HallmarkOutcome,
     HallmarkResult,
     Isolation,
@@ -102,16 +103,128 @@ def _enqueue_recompute(claim_id: int) -> None:
     recompute_claim_hallmarks.delay_on_commit(claim_id)
 
 
+def _clean_overrides(overrides: Any) -> dict[str, str]:
+    """hallmark key → the moderator's reason; blank reasons are dropped (an unused form field)."""
+    if overrides is None or overrides == "":
+        return {}
+    if not isinstance(overrides, dict):
+        raise ValidationError({"overrides": _("Give the overrides as hallmark code → reason.")})
+    if len(overrides) > len(HallmarkKey.values):
+        raise ValidationError(
+            {"overrides": _("At most one override per hallmark (%(n)s).") % {"n": len(HallmarkKey.values)}}
+        )
+    cleaned: dict[str, str] = {}
+    unknown: list[str] = []
+    short: list[str] = []
+    long: list[str] = []
+    for key, text in overrides.items():
+        if key not in HallmarkKey.values:
+            unknown.append(str(key)[:40])
+            continue
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            continue
+        if len(text) < conf.OVERRIDE_REASON_MIN_LENGTH:
+            short.append(_hallmark_names([key]))
+        elif len(text) > conf.OVERRIDE_REASON_MAX_LENGTH:
+            long.append(_hallmark_names([key]))
+        cleaned[key] = text
+    if unknown:
+        raise ValidationError(
+            {
+                "overrides": _("Unknown hallmark(s): %(keys)s. Hallmarks are %(known)s.")
+                % {"keys": ", ".join(unknown), "known": ", ".join(HallmarkKey.values)}
+            }
+        )
+    if short:
+        raise ValidationError(
+            {
+                "overrides": _("Write at least %(n)s characters on why you approve despite: %(list)s.")
+                % {"n": conf.OVERRIDE_REASON_MIN_LENGTH, "list": ", ".join(short)}
+            }
+        )
+    if long:
+        raise ValidationError(
+            {
+                "overrides": _("At most %(n)s characters for each override: %(list)s.")
+                % {"n": conf.OVERRIDE_REASON_MAX_LENGTH, "list": ", ".join(long)}
+            }
+        )
+    return cleaned
+
+
+def _hallmark_names(keys: list[str]) -> str:
+    """ "Score (score), Separation (separation)": the label a moderator reads and the code the API takes."""
+    return ", ".join(f"{HallmarkKey(k).label} ({k})" for k in keys)
+
+
+def _override_refusal(failing: list[str], overrides: dict[str, str]) -> ValidationError | None:
+    """An approval must give a reason for each failing hallmark, and only for failing ones."""
+    missing = [k for k in failing if k not in overrides]
+    if missing:
+        return ValidationError(
+            {
+                "overrides": _(
+                    "These hallmarks fail: to approve despite them, write a reason for each one. Missing: %(list)s."
+                )
+                % {"list": _hallmark_names(missing)}
+            }
+        )
+    needless = [k for k in overrides if k not in failing]
+    if needless:
+        return ValidationError(
+            {
+                "overrides": _("Only failing hallmarks can be approved despite; these do not fail: %(list)s.")
+                % {"list": _hallmark_names(needless)}
+            }
+        )
+    return None
+
+
+def _store_findings(*, claim_id: int, findings: list[hallmarks.Finding], version: int, now: Any) -> None:
+    """Write a claim's hallmark results in place (the caller holds the claim's row lock)."""
+    for finding in findings:
+        HallmarkResult.objects.update_or_create(
+            claim_id=claim_id,
+            key=finding.key,
+            defaults={
+                "result": finding.result,
+                "reason": finding.reason,
+                "reasons": finding.reasons,
+                "computed_at": now,
+            },
+        )
+    MicroLotClaim.objects.filter(pk=claim_id).update(
+        hallmarks_computed_at=now,
+        hallmarks_version=version,
+        fail_count=sum(1 for f in findings if f.result == HallmarkOutcome.FAIL),
+        warn_count=sum(1 for f in findings if f.result == HallmarkOutcome.WARN),
+    )
+
+
+def approval_overrides(claim: MicroLotClaim) -> dict[str, str]:
+    """The overrides of the decision that approved the claim (its latest approval), if any."""
+    approvals = ClaimDecision.objects.filter(claim_id=claim.pk, decision=Decision.APPROVE)
+    decision = approvals.order_by("-created_at", "-pk").first()
+    return dict(decision.overrides or {}) if decision is not None else {}
+
+
 def claim_decide(
     *,
     claim: MicroLotClaim,
     by: Any,
     decision: str,
     reason: str,
+    overrides: dict[str, str] | None = None,
     evidence_version: int | None = None,
     seen_status: str | None = None,
 ) -> ClaimDecision:
     """Approve, reject or ask for evidence, always with a reason; approval grants the badge.
+
+    The hallmarks are recomputed under the claim's lock, from the evidence being decided on. An
+    approval while any of them fails needs ``overrides``: for each failing hallmark (and only those)
+    a written reason, kept on the decision and in the audit trail, and shown to buyers. Refused,
+    the fresh results are still saved so the moderator sees what now fails.
 
     ``evidence_version`` (optional) is the version the moderator looked at: if evidence changed
     since, the decision is refused with Conflict rather than approving evidence nobody saw.
@@ -130,7 +243,11 @@ def claim_decide(
         errors["reason"] = _("At most 5000 characters.")
     if errors:
         raise ValidationError(errors)
+    cleaned = _clean_overrides(overrides)
+    if cleaned and decision != Decision.APPROVE:
+        raise ValidationError({"overrides": _("Only an approval is given despite failing hallmarks.")})
     target = DECISION_TARGET[decision]
+    refusal: ValidationError | None = None
     with transaction.atomic():
         lot = Lot.objects.select_for_update().get(pk=claim.lot_id)
         if lot.producer_id == by.pk:
@@ -161,53 +278,101 @@ def claim_decide(
                 extra={"evidence_version": current.evidence_version},
             )
         now = timezone.now()
-        fields: dict[str, Any] = {"status": target, "decided_at": now}
-        # The guarded UPDATE is the real gate: it matches only the state we checked under the lock.
-        updated = MicroLotClaim.objects.filter(
-            pk=current.pk, status=current.status, evidence_version=current.evidence_version
-        ).update(**fields)
-        if updated != 1:  # pragma: no cover - the row lock makes this unreachable
-            raise Conflict(_("The claim changed under you; reload and decide again."))
-        record = ClaimDecision.objects.create(
-            claim=current,
-            moderator=by,
-            decision=decision,
-            reason=reason,
-            from_status=current.status,
-            evidence_version=current.evidence_version,
-        )
+        # Under the lot and claim locks no evidence change can slip in, so these are the results
+        # of exactly the evidence (version) this decision is about.
+        findings = hallmarks.evaluate_translated(evidence.gather(claim=current))
+        _store_findings(claim_id=current.pk, findings=findings, version=current.evidence_version, now=now)
+        failing = [f.key for f in findings if f.result == HallmarkOutcome.FAIL]
         if target == ClaimStatus.APPROVED:
-            Lot.objects.filter(pk=lot.pk, claims__pk=current.pk, claims__status=ClaimStatus.APPROVED).update(
-                verified_badge=current.kind
+            refusal = _override_refusal(failing, cleaned)
+        if refusal is None:
+            record = _record_decision(
+                lot=lot,
+                claim=current,
+                by=by,
+                decision=decision,
+                target=target,
+                reason=reason,
+                overrides=cleaned,
+                findings=findings,
+                now=now,
             )
-        elif current.status == ClaimStatus.APPROVED:
-            Lot.objects.filter(pk=lot.pk, verified_badge=current.kind).update(verified_badge="")
-        audit_log(
-            actor=by,
-            action=f"claim.{decision}",
-            target=current,
-            data={
-                "lot": lot.pk,
-                "from": current.status,
-                "to": target,
-                "reason": reason,
-                "evidence_version": current.evidence_version,
-                "decision": record.pk,
-            },
+    if refusal is not None:
+        # Raised after the commit of the fresh results: the page then shows what now fails.
+        raise refusal
+    return record
+
+
+def _record_decision(
+    *,
+    lot: Lot,
+    claim: MicroLotClaim,
+    by: Any,
+    decision: str,
+    target: str,
+    reason: str,
+    overrides: dict[str, str],
+    findings: list[hallmarks.Finding],
+    now: Any,
+) -> ClaimDecision:
+    """The decision's writes, inside claim_decide's transaction and locks."""
+    fields: dict[str, Any] = {"status": target, "decided_at": now}
+    # The guarded UPDATE is the real gate: it matches only the state we checked under the lock.
+    updated = MicroLotClaim.objects.filter(
+        pk=claim.pk, status=claim.status, evidence_version=claim.evidence_version
+    ).update(**fields)
+    if updated != 1:  # pragma: no cover - the row lock makes this unreachable
+        raise Conflict(_("The claim changed under you; reload and decide again."))
+    snapshot = {f.key: {"result": f.result, "reason": f.reason} for f in findings}
+    record = ClaimDecision.objects.create(
+        claim=claim,
+        moderator=by,
+        decision=decision,
+        reason=reason,
+        from_status=claim.status,
+        evidence_version=claim.evidence_version,
+        overrides=overrides,
+        hallmarks=snapshot,
+        # The custody chain's head this decision saw: removing an event later breaks verification.
+        custody_count=lot.custody_count,
+        custody_head_hash=lot.custody_head_hash,
+    )
+    if target == ClaimStatus.APPROVED:
+        Lot.objects.filter(pk=lot.pk, claims__pk=claim.pk, claims__status=ClaimStatus.APPROVED).update(
+            verified_badge=claim.kind
         )
-        notify(
-            recipient=current.producer,
-            kind="claim_decision",
-            message=_("Your %(kind)s claim for %(lot)s: %(decision)s. Reason: %(reason)s")
-            % {
-                "kind": current.get_kind_display(),
-                "lot": lot.name,
-                "decision": Decision(decision).label,
-                "reason": reason,
-            },
-            url=reverse("moderation:claim", args=[current.pk]),
-            dedupe_key=f"claim-decision-{record.pk}",
-        )
+    elif claim.status == ClaimStatus.APPROVED:
+        Lot.objects.filter(pk=lot.pk, verified_badge=claim.kind).update(verified_badge="")
+    audit_log(
+        actor=by,
+        action=f"claim.{decision}",
+        target=claim,
+        data={
+            "lot": lot.pk,
+            "from": claim.status,
+            "to": target,
+            "reason": reason,
+            "evidence_version": claim.evidence_version,
+            "decision": record.pk,
+            "hallmarks": {f.key: f.result for f in findings},
+            "overrides": overrides,
+            "custody_count": lot.custody_count,
+            "custody_head_hash": lot.custody_head_hash,
+        },
+    )
+    notify(
+        recipient=claim.producer,
+        kind="claim_decision",
+        message=_("Your %(kind)s claim for %(lot)s: %(decision)s. Reason: %(reason)s")
+        % {
+            "kind": claim.get_kind_display(),
+            "lot": lot.name,
+            "decision": Decision(decision).label,
+            "reason": reason,
+        },
+        url=reverse("moderation:claim", args=[claim.pk]),
+        dedupe_key=f"claim-decision-{record.pk}",
+    )
     return record
 
 
@@ -305,34 +470,64 @@ def claims_record_evidence_change(*, lot_id: int, kind: str, detail: str = "", a
 def claim_recompute(*, claim_id: int) -> str:
     """Recompute every hallmark of a claim from current evidence. Safe to run twice or concurrently.
 
-    Returns "computed", "superseded" (evidence changed meanwhile: the run queued by that change
-    will write) or "gone".
+    An approved claim on which a hallmark now fails that its approval did not override (a premium
+    recomputed against a new baseline, say) is re-opened and loses its badge: a verified lot never
+    shows a failing hallmark nobody accounted for.
+
+    Returns "computed", "reopened", "superseded" (evidence changed meanwhile: the run queued by that
+    change will write) or "gone".
     """
     claim = MicroLotClaim.objects.filter(pk=claim_id).first()
     if claim is None:
         return "gone"
     version = claim.evidence_version
-    findings = hallmarks.evaluate(evidence.gather(claim=claim))
+    findings = hallmarks.evaluate_translated(evidence.gather(claim=claim))
     now = timezone.now()
     with transaction.atomic():
+        # Lot before claim, as everywhere (the re-open below writes the lot's badge).
+        Lot.objects.select_for_update().filter(pk=claim.lot_id).first()
         locked = MicroLotClaim.objects.select_for_update().filter(pk=claim_id).first()
         if locked is None:
             return "gone"
         if locked.evidence_version != version:
             return "superseded"
-        for finding in findings:
-            HallmarkResult.objects.update_or_create(
-                claim=locked,
-                key=finding.key,
-                defaults={"result": finding.result, "reason": finding.reason, "computed_at": now},
-            )
-        MicroLotClaim.objects.filter(pk=claim_id).update(
-            hallmarks_computed_at=now,
-            hallmarks_version=version,
-            fail_count=sum(1 for f in findings if f.result == HallmarkOutcome.FAIL),
-            warn_count=sum(1 for f in findings if f.result == HallmarkOutcome.WARN),
-        )
+        _store_findings(claim_id=claim_id, findings=findings, version=version, now=now)
+        if locked.status == ClaimStatus.APPROVED:
+            overridden = approval_overrides(locked)
+            unaccounted = [f.key for f in findings if f.result == HallmarkOutcome.FAIL and f.key not in overridden]
+            if unaccounted:
+                _reopen_for_failing(claim=locked, keys=unaccounted, now=now)
+                return "reopened"
     return "computed"
+
+
+def _reopen_for_failing(*, claim: MicroLotClaim, keys: list[str], now: Any) -> None:
+    """Back to the queue without the badge: a hallmark fails that the approval did not override."""
+    detail = "hallmarks now failing: " + ", ".join(keys)  # stored for every reader: codes, not prose
+    MicroLotClaim.objects.filter(pk=claim.pk, status=ClaimStatus.APPROVED).update(
+        status=ClaimStatus.PENDING, waiting_since=now, reopened_count=F("reopened_count") + 1
+    )
+    Lot.objects.filter(pk=claim.lot_id, verified_badge=claim.kind).update(verified_badge="")
+    EvidenceChange.objects.create(
+        claim=claim, kind="hallmarks", detail=detail[:500], reopened=True, evidence_version=claim.evidence_version
+    )
+    audit_log(
+        actor=None,
+        action="claim.reopened",
+        target=claim,
+        data={"lot": claim.lot_id, "kind": "hallmarks", "failing": keys, "evidence_version": claim.evidence_version},
+    )
+    notify(
+        recipient=claim.producer,
+        kind="claim_reopened",
+        message=_(
+            "A hallmark of your verified lot now fails (%(list)s); the badge is paused until a moderator reviews it "
+            "again."
+        )
+        % {"list": _hallmark_names(keys)},
+        url=reverse("moderation:claim", args=[claim.pk]),
+        dedupe_key=f"claim-reopened-{claim.pk}-{claim.evidence_version}-hallmarks-{claim.reopened_count}",
+    )
 
 
 def hallmarks_stale(claim: MicroLotClaim) -> bool:

@@ -19,7 +19,7 @@ from core.errors import Conflict
 from lots.models import Lot
 from marketplace.moderation import conf, selectors, services
 from marketplace.moderation.forms import ClaimForm, DecisionForm, ReplyForm
-from marketplace.moderation.models import ClaimStatus, MicroLotClaim
+from marketplace.moderation.models import ClaimStatus, Decision, MicroLotClaim
 
 
 def _apply_errors(form: Any, exc: ValidationError) -> None:
@@ -75,7 +75,10 @@ def _render_claim(
         "own_lot": user.is_moderator and claim.lot.producer_id == user.pk,
         "can_reply": user.pk == claim.producer_id and claim.status != ClaimStatus.REJECTED,
         "decision_form": decision_form
-        or DecisionForm(initial={"evidence_version": claim.evidence_version, "seen_status": claim.status}),
+        or DecisionForm(
+            initial={"evidence_version": claim.evidence_version, "seen_status": claim.status},
+            failing=selectors.failing_hallmarks(claim),
+        ),
         "reply_form": reply_form or ReplyForm(),
         "reopened": [c for c in claim.evidence_changes.all() if c.reopened],
         "changes": list(claim.evidence_changes.all())[-50:],
@@ -101,19 +104,29 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.MODERATOR)
 def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
     claim = _claim_for(request, pk)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST, failing=selectors.failing_hallmarks(claim))
     if form.is_valid():
+        decision = form.cleaned_data["decision"]
         try:
             services.claim_decide(
                 claim=claim,
                 by=request.user,
-                decision=form.cleaned_data["decision"],
+                decision=decision,
                 reason=form.cleaned_data["reason"],
+                # The "approve despite" fields count only for an approval.
+                overrides=form.overrides() if decision == Decision.APPROVE else None,
                 evidence_version=form.cleaned_data.get("evidence_version"),
                 seen_status=form.cleaned_data.get("seen_status") or None,
             )
         except ValidationError as exc:
+            # The service saved the hallmarks it decided on: show a field for each one failing now.
+            claim = _claim_for(request, pk)
+            form = DecisionForm(request.POST, failing=selectors.failing_hallmarks(claim))
+            form.is_valid()
             _apply_errors(form, exc)
+            if "overrides" in getattr(exc, "error_dict", {}):
+                form.mark_missing_overrides()
+            return _render_claim(request, claim, decision_form=form, status=400)
         except PermissionDenied:
             raise
         except Conflict as exc:

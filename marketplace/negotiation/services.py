@@ -64,37 +64,17 @@ def order_amounts(*, quantity_kg: Decimal, price_per_kg: Decimal, currency: str)
     return {"total": total, "fee_percent": fee_percent, "marketplace_fee": fee, "producer_receives": total - fee}
 
 
-def _lot_set_reserved(*, lot: Lot, reserved_kg: Decimal, by: Any, reason: str) -> None:
-    """Set the lot's reservation and move its status to match. The caller holds the lot lock.
+def _lot_kg_set(*, lot: Lot, reserved_kg: Decimal, sold_kg: Decimal, by: Any, reason: str) -> None:
+    """Record the lot's committed and sold kilograms; the caller holds the lot lock.
 
-    The kilograms change by a guarded conditional update (the status we read under the lock is
-    the one we change from); the status moves through ``lots.services.lot_transition``, the one
-    audited way to change a lot's status. A withdrawn lot keeps its status.
+    ``lots.services.lot_availability_set`` moves the status to match, as the system acting for
+    the order: listed while kilograms are left, reserved when all are committed, sold out when
+    all are paid for. A withdrawn lot keeps its status; an auctioned lot stays reserved until
+    its auction lets go of it.
     """
-    from lots.services import lot_transition
+    from lots.services import lot_availability_set
 
-    if reserved_kg >= lot.weight_kg:
-        new_status = LotStatus.SOLD_OUT
-    elif reserved_kg > 0:
-        new_status = LotStatus.RESERVED
-    else:
-        new_status = LotStatus.LISTED
-    old_status = lot.status
-    changed = Lot.objects.filter(pk=lot.pk, status=old_status).update(
-        reserved_kg=reserved_kg, updated_at=timezone.now()
-    )
-    if changed != 1:
-        raise Conflict(_("The lot changed while this was being done. Please try again."))
-    lot.reserved_kg = reserved_kg
-    audit_log(
-        actor=by,
-        action="lot.reservation_changed",
-        target=lot,
-        data={"reserved_kg": str(reserved_kg), "reason": reason},
-    )
-    if old_status in (LotStatus.LISTED, LotStatus.RESERVED, LotStatus.SOLD_OUT) and new_status != old_status:
-        moved = lot_transition(lot=lot, to=new_status, by=by, reason=reason)
-        lot.status, lot.version = moved.status, moved.version
+    lot_availability_set(lot=lot, reserved_kg=reserved_kg, sold_kg=sold_kg, by=by, reason=reason)
 
 
 def _order_event(*, order: Order, by: Any, action: str, data: dict[str, Any] | None = None) -> None:
@@ -187,8 +167,14 @@ def order_create(
             claim_window_days=claim_window_days_for(buyer),
             **amounts,
         )
-        _lot_set_reserved(lot=locked, reserved_kg=locked.reserved_kg + quantity_kg, by=by, reason=f"order {order.pk}")
-        lot.reserved_kg, lot.status = locked.reserved_kg, locked.status
+        _lot_kg_set(
+            lot=locked,
+            reserved_kg=locked.reserved_kg + quantity_kg,
+            sold_kg=locked.sold_kg,
+            by=by,
+            reason=f"order {order.pk}",
+        )
+        lot.reserved_kg, lot.sold_kg, lot.status = locked.reserved_kg, locked.sold_kg, locked.status
         _order_event(
             order=order,
             by=by,
@@ -272,8 +258,13 @@ def _notify_other(*, order: Order, by: Any, kind: str, message: str, key: str = 
 
 
 def order_mark_paid(*, order: Order, by: Any | None = None, reference: str = "") -> Order:
-    """Record the payment (the payments app calls this from its webhook; a moderator may too)."""
+    """Record the payment (the payments app calls this from its webhook; a moderator may too).
+
+    The order's kilograms count as sold from now on: when every kilogram of the lot is sold,
+    the lot is sold out. Lock order: lot, then order, as everywhere else.
+    """
     with transaction.atomic():
+        lot = Lot.objects.select_for_update().get(pk=order.lot_id)
         order, changed = _order_move(
             order=order,
             by=by,
@@ -284,6 +275,13 @@ def order_mark_paid(*, order: Order, by: Any | None = None, reference: str = "")
             data={"reference": reference},
         )
         if changed:
+            _lot_kg_set(
+                lot=lot,
+                reserved_kg=lot.reserved_kg,
+                sold_kg=min(lot.sold_kg + order.quantity_kg, lot.reserved_kg),
+                by=by,
+                reason=f"order {order.pk} paid",
+            )
             _notify_other(
                 order=order, by=by, kind="order.paid", message=_("Contract %(n)s is paid.") % {"n": order.number}
             )
@@ -430,28 +428,43 @@ def order_complete(*, order: Order, by: Any | None = None) -> Order:
 
 
 def order_cancel(*, order: Order, by: Any | None, reason: str) -> Order:
-    """Cancel before shipment and give the quantity back to the lot."""
+    """Cancel before shipment and give the quantity back to the lot.
+
+    Either party may cancel while the order awaits payment; once it is paid, only a moderator
+    (who then sees the money in the refunds to consider) or the system. Who may cancel is
+    decided from the order as read under its row lock, never from the caller's copy: a payment
+    that lands between the caller's read and the lock must not let a party cancel a paid order.
+    """
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason.")})
     with transaction.atomic():
         # Lock order: lot first, then order, as order_create does, so the two never deadlock.
         lot = Lot.objects.select_for_update().get(pk=order.lot_id)
+        current = Order.objects.select_for_update().get(pk=order.pk)
+        was_paid = current.status == OrderStatus.PAID
+        # A party may also repeat a cancel that already happened (a double submit): it is a no-op.
+        allowed: tuple[str, ...] = (
+            ("system", "moderator", "buyer", "seller")
+            if current.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED)
+            else ("system", "moderator")
+        )
         order, changed = _order_move(
-            order=order,
+            order=current,
             by=by,
             to=OrderStatus.CANCELLED,
-            allowed_actors=("system", "moderator", "buyer", "seller")
-            if order.status == OrderStatus.AWAITING_PAYMENT
-            else ("system", "moderator"),
+            allowed_actors=allowed,
             fields={"cancelled_at": timezone.now(), "cancel_reason": reason[:500]},
             action="cancelled",
             data={"reason": reason[:500]},
         )
         if changed:
-            _lot_set_reserved(
+            reserved = max(Decimal(0), lot.reserved_kg - order.quantity_kg)
+            sold = max(Decimal(0), lot.sold_kg - order.quantity_kg) if was_paid else lot.sold_kg
+            _lot_kg_set(
                 lot=lot,
-                reserved_kg=max(Decimal(0), lot.reserved_kg - order.quantity_kg),
+                reserved_kg=reserved,
+                sold_kg=min(sold, reserved),
                 by=by,
                 reason=f"order {order.pk} cancelled",
             )

@@ -8,7 +8,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from marketplace.payments.models import LotPaymentTerms, Payment, PaymentAttempt, PayoutEntry, ProcessedEvent, Refund
+from marketplace.payments.models import (
+    BankTransfer,
+    LotPaymentTerms,
+    Payment,
+    PaymentAttempt,
+    PayoutEntry,
+    ProcessedEvent,
+    Refund,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,6 +50,16 @@ class RefundInline(admin.TabularInline):
         return False
 
 
+class TransferInline(admin.TabularInline):
+    model = BankTransfer
+    extra = 0
+    can_delete = False
+    readonly_fields = ["amount", "currency", "reference", "received_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
@@ -58,7 +76,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind", "provider", "currency"]
     search_fields = ["public_id", "intent_id", "payer__email", "payee__email", "description"]
     list_select_related = ["payer"]
-    inlines = [AttemptInline, RefundInline]
+    inlines = [AttemptInline, TransferInline, RefundInline]
 
 
 @admin.register(PayoutEntry)

@@ -58,7 +58,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=PaymentConfirmSerializer, responses={200: ConfirmResultSerializer})
     @action(detail=True, methods=["post"])
-    @idempotent("payments.confirm")
+    @idempotent("payments.confirm", atomic=False)
     def confirm(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payment = self.get_object()
         data = PaymentConfirmSerializer(data=request.data)
@@ -66,9 +66,12 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         updated, result = services.payment_attempt_start(
             payment=payment, by=request.user, payment_method=data.validated_data["payment_method"]
         )
+        # A repeat while the first attempt is live gets that attempt back (the same number).
         return Response(
             {
                 "status": result.status,
+                "attempt": updated.attempts,
+                "intent_id": result.intent_id,
                 "client_secret": result.client_secret,
                 "error": result.error,
                 "payment": PaymentSerializer(updated).data,
@@ -77,7 +80,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=RefundRequestSerializer, responses={201: RefundSerializer})
     @action(detail=True, methods=["post"])
-    @idempotent("payments.refund")
+    @idempotent("payments.refund", atomic=False)
     def refunds(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payment = self.get_object()
         data = RefundRequestSerializer(data=request.data)

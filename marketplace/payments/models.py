@@ -23,6 +23,8 @@ from core.money import Currency
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
     PENDING = "pending", _("Pending")
+    # Part of the amount arrived (bank transfers may come in instalments); the rest is still due.
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
     PAID = "paid", _("Paid")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
@@ -99,6 +101,11 @@ class Payment(models.Model):
         return self.amount_paid - self.amount_refunded
 
     @property
+    def amount_due(self) -> Decimal:
+        """What is still to be paid (refunds do not make money due again)."""
+        return max(self.amount - self.amount_paid, Decimal("0"))
+
+    @property
     def is_settled(self) -> bool:
         return self.status in {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 
@@ -123,12 +130,59 @@ class PaymentAttempt(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Statuses in which the attempt may still charge the card: while one exists, no other
+    # attempt may start (two tabs, or a retried request, would otherwise charge twice).
+    LIVE = (Status.STARTED, Status.REQUIRES_ACTION, Status.PROCESSING)
+
     class Meta:
         ordering = ["payment", "number"]
-        constraints = [models.UniqueConstraint(fields=["payment", "number"], name="attempt_number_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "number"], name="attempt_number_once"),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status__in=["started", "requires_action", "processing"]),
+                name="attempt_one_live_per_payment",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.payment_id} #{self.number} {self.status}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE
+
+
+class BankTransfer(AppendOnlyModel):
+    """One bank transfer a moderator recorded as received for an offline payment.
+
+    Append-only: transfers accumulate (a buyer may pay in instalments), the payment's
+    ``amount_paid`` is their total, and each receipt credits the producer's ledger for its share.
+    A bank reference is recorded once per payment, so a form submitted twice counts once.
+    """
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="transfers")
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    reference = models.CharField(_("bank reference"), max_length=200, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("bank transfer")
+        verbose_name_plural = _("bank transfers")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment", "reference"], condition=~Q(reference=""), name="transfer_reference_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} {self.reference}".strip()
 
 
 class Refund(models.Model):

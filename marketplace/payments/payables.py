@@ -17,8 +17,14 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 from core.money import quantize_money
+from marketplace.negotiation.models import OrderStatus, SampleStatus
 from marketplace.payments import conf
 from marketplace.payments.models import LotPaymentTerms, PaymentKind, PaymentMode, SubjectKind
+
+__all__ = ["BALANCE_DUE_STATUSES", "OrderStatus", "SampleStatus"]
+
+# Orders on which a deposit was paid and whose balance may now be paid.
+BALANCE_DUE_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +145,14 @@ def sample_due(sample: Any) -> Due:
 def check_order_payable(order: Any, kind: str) -> None:
     status = str(order.status)
     if kind == PaymentKind.BALANCE:
-        if status not in {"paid", "shipped", "delivered"}:
+        if status not in BALANCE_DUE_STATUSES:
             raise Conflict(_("The balance is due once the deposit is paid."), {"status": status})
-    elif status != "awaiting_payment":
+    elif status != OrderStatus.AWAITING_PAYMENT:
         raise Conflict(_("This order is not awaiting payment."), {"status": status})
 
 
 def check_sample_payable(sample: Any) -> None:
-    if str(sample.status) == "declined":
+    if str(sample.status) == SampleStatus.DECLINED:
         raise Conflict(_("This sample request was declined."), {"status": sample.status})
     if Decimal(sample.fee) <= 0:
         raise ValidationError(_("This sample is free: there is nothing to pay."))

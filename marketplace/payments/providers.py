@@ -27,6 +27,9 @@ from marketplace.payments import conf
 STRIPE = "stripe"
 OFFLINE = "offline"
 
+# How many of the newest PaymentIntents ``find_intent`` reads when Search cannot answer.
+FIND_SCAN_LIMIT = 1000
+
 
 class IntentStatus:
     """Provider-neutral outcome of a payment attempt."""
@@ -61,12 +64,17 @@ class RefundResult:
 
 
 class ProviderError(Exception):
-    """Stripe refused or could not be reached; ``message`` is safe to show to the user."""
+    """Stripe refused or could not be reached; ``message`` is safe to show to the user.
 
-    def __init__(self, message: str, *, declined: bool = False) -> None:
+    ``uncertain`` means the request may have reached Stripe and done its work (the connection
+    broke, or Stripe answered 500): the caller must not treat it as "nothing was charged".
+    """
+
+    def __init__(self, message: str, *, declined: bool = False, uncertain: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.declined = declined
+        self.uncertain = uncertain
 
 
 class BadSignature(Exception):
@@ -88,6 +96,8 @@ class PaymentProvider(Protocol):
     ) -> IntentResult: ...
 
     def retrieve_intent(self, *, intent_id: str) -> IntentResult: ...
+
+    def find_intent(self, *, metadata: dict[str, str]) -> IntentResult | None: ...
 
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult: ...
 
@@ -154,6 +164,10 @@ def charge_refund_total(data: dict[str, Any]) -> tuple[str, Decimal, Decimal, st
     )
 
 
+def _search_quote(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace("'", "\\'")
+
+
 class StripeProvider:
     name = STRIPE
 
@@ -194,6 +208,12 @@ class StripeProvider:
             raise ProviderError(
                 exc.user_message or str(exc.error.message if exc.error else exc), declined=True
             ) from exc
+        except (stripe.APIConnectionError, stripe.APIError) as exc:
+            # No answer, or Stripe's own 500: the intent may exist and the card may be charged.
+            raise ProviderError(
+                _("The payment service did not answer. We are checking whether the card was charged."),
+                uncertain=True,
+            ) from exc
         except stripe.StripeError as exc:
             raise ProviderError(exc.user_message or _("The payment service is not available. Try again.")) from exc
         return intent_from_payload(intent)
@@ -204,6 +224,40 @@ class StripeProvider:
         except stripe.StripeError as exc:
             raise ProviderError(exc.user_message or _("The payment service is not available. Try again.")) from exc
         return intent_from_payload(intent)
+
+    def find_intent(self, *, metadata: dict[str, str]) -> IntentResult | None:
+        """The PaymentIntent whose metadata carries all of ``metadata``, if Stripe has one.
+
+        For an attempt whose create call left no answer (the process died, or the connection
+        broke): Search first (exact, but Stripe indexes with up to a minute's delay, and
+        localstripe lacks it), then the newest intents of the list, which is always current.
+        """
+
+        def matches(intent: Any) -> bool:
+            found = intent_from_payload(intent).metadata
+            return all(found.get(k) == v for k, v in metadata.items())
+
+        # Search query language: quotes inside a value are escaped with a backslash.
+        query = " AND ".join(f"metadata['{k}']:'{_search_quote(v)}'" for k, v in metadata.items())
+        try:
+            hits = self.client.v1.payment_intents.search(params={"query": query, "limit": 10})
+            for intent in hits.data:
+                if matches(intent):
+                    return intent_from_payload(intent)
+        except stripe.InvalidRequestError:
+            pass  # no Search here (localstripe, some regions): the list below still finds it
+        except stripe.StripeError as exc:
+            raise ProviderError(_("The payment service is not available. Try again."), uncertain=True) from exc
+        try:
+            page = self.client.v1.payment_intents.list(params={"limit": 100})
+            for n, intent in enumerate(page.auto_paging_iter()):
+                if n >= FIND_SCAN_LIMIT:
+                    break
+                if matches(intent):
+                    return intent_from_payload(intent)
+        except stripe.StripeError as exc:
+            raise ProviderError(_("The payment service is not available. Try again."), uncertain=True) from exc
+        return None
 
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
         try:
@@ -252,6 +306,9 @@ class OfflineProvider:
 
     def retrieve_intent(self, *, intent_id: str) -> IntentResult:
         raise ProviderError(_("Bank transfers are confirmed by a moderator, not by the payment service."))
+
+    def find_intent(self, *, metadata: dict[str, str]) -> IntentResult | None:
+        return None
 
     def refund(self, *, intent_id: str, amount: Decimal, currency: str, idempotency_key: str) -> RefundResult:
         # The moderator sends the money back by bank transfer; we record that it was done.

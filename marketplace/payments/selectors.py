@@ -13,7 +13,7 @@ from marketplace.payments.models import Payment, PaymentKind, PaymentStatus, Pay
 
 def payments_for(user: Any) -> QuerySet[Payment]:
     """Moderators see every payment; everyone else the ones they make or receive."""
-    qs = Payment.objects.select_related("lot", "payer", "payee").prefetch_related("refunds")
+    qs = Payment.objects.select_related("lot", "payer", "payee").prefetch_related("refunds", "transfers")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     if getattr(user, "is_moderator", False):
@@ -50,8 +50,9 @@ def dues_for(user: Any) -> list[dict[str, Any]]:
         for p in Payment.objects.filter(payer=user).only("subject_kind", "subject_id", "kind", "status", "public_id")
     }
     out: list[dict[str, Any]] = []
+    status = payables.OrderStatus
     orders = payables.order_model().objects.filter(
-        buyer=user, status__in=["awaiting_payment", "paid", "shipped", "delivered"]
+        buyer=user, status__in=[status.AWAITING_PAYMENT, *payables.BALANCE_DUE_STATUSES]
     )
     for order in orders.select_related("lot", "seller"):
         # The same rule as payment_open: an up-front payment already opened fixes the kind.
@@ -59,7 +60,7 @@ def dues_for(user: Any) -> list[dict[str, Any]]:
             (SubjectKind.ORDER, order.pk, PaymentKind.DEPOSIT)
         )
         first = upfront.kind if upfront else payables.order_due(order).kind
-        if order.status == "awaiting_payment":
+        if order.status == status.AWAITING_PAYMENT:
             kinds = [first]
         elif first == PaymentKind.DEPOSIT and upfront is not None and upfront.is_settled:
             kinds = [PaymentKind.BALANCE]
@@ -70,7 +71,9 @@ def dues_for(user: Any) -> list[dict[str, Any]]:
             payment = opened.get((SubjectKind.ORDER, order.pk, kind))
             if payment is None or not payment.is_settled:
                 out.append({"due": d, "payment": payment, "label": order.number})
-    samples = payables.sample_model().objects.filter(roaster=user, fee__gt=0).exclude(status="declined")
+    samples = (
+        payables.sample_model().objects.filter(roaster=user, fee__gt=0).exclude(status=payables.SampleStatus.DECLINED)
+    )
     for sample in samples.select_related("lot", "producer"):
         payment = opened.get((SubjectKind.SAMPLE, sample.pk, PaymentKind.SAMPLE_FEE))
         if payment is None or not payment.is_settled:
@@ -79,7 +82,10 @@ def dues_for(user: Any) -> list[dict[str, Any]]:
 
 
 def pending_transfers() -> QuerySet[Payment]:
-    return Payment.objects.filter(status=PaymentStatus.PENDING, provider="offline").select_related("payer", "lot")
+    """Offline payments with money still to arrive (none yet, or part of it)."""
+    return Payment.objects.filter(
+        status__in=[PaymentStatus.PENDING, PaymentStatus.PARTIALLY_PAID], provider="offline"
+    ).select_related("payer", "lot")
 
 
 def payment_for_subject(subject_kind: str, subject_id: int) -> list[Payment]:
@@ -91,17 +97,19 @@ def refunds_to_consider() -> list[dict[str, Any]]:
     settled with an allowance or a return. Deciding the amount stays a moderator's call."""
     from django.db.models import F
 
-    from marketplace.negotiation.models import QualityClaim
+    from marketplace.negotiation.models import ClaimOutcome, ClaimStatus, QualityClaim
 
     held = Payment.objects.filter(subject_kind=SubjectKind.ORDER, amount_paid__gt=F("amount_refunded"))
     cancelled = set(
         payables.order_model()
-        .objects.filter(status="cancelled", pk__in=held.values("subject_id"))
+        .objects.filter(status=payables.OrderStatus.CANCELLED, pk__in=held.values("subject_id"))
         .values_list("pk", flat=True)
     )
     settled = set(
         QualityClaim.objects.filter(
-            status="resolved", outcome__in=["allowance", "replaced"], order_id__in=held.values("subject_id")
+            status=ClaimStatus.RESOLVED,
+            outcome__in=[ClaimOutcome.ALLOWANCE, ClaimOutcome.REPLACED],
+            order_id__in=held.values("subject_id"),
         ).values_list("order_id", flat=True)
     )
     out = []

@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.payments.models import Payment, PaymentKind, PayoutEntry, Refund, SubjectKind
+from marketplace.payments.models import BankTransfer, Payment, PaymentKind, PayoutEntry, Refund, SubjectKind
 
 
 @extend_schema_field({"oneOf": [{"type": "string", "enum": list(PaymentKind.values)}]})
@@ -24,11 +24,20 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BankTransferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BankTransfer
+        fields = ["id", "amount", "currency", "reference", "created_at"]
+        read_only_fields = fields
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     kind = PaymentKindField(read_only=True)
     lot = serializers.IntegerField(source="lot_id", read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
+    transfers = BankTransferSerializer(many=True, read_only=True)
+    amount_due = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     checkout_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,6 +56,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "producer_amount",
             "amount_paid",
             "amount_refunded",
+            "amount_due",
             "attempts",
             "intent_id",
             "failure_message",
@@ -54,6 +64,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "created_at",
             "paid_at",
             "refunds",
+            "transfers",
             "checkout_url",
         ]
         read_only_fields = fields
@@ -74,6 +85,8 @@ class PaymentConfirmSerializer(serializers.Serializer):
 
 class ConfirmResultSerializer(serializers.Serializer):
     status = serializers.CharField()
+    attempt = serializers.IntegerField(help_text="The attempt's number; a repeat while it is live gets the same one.")
+    intent_id = serializers.CharField(allow_blank=True, help_text="Empty while the attempt is still on its way.")
     client_secret = serializers.CharField(allow_blank=True)
     error = serializers.CharField(allow_blank=True)
     payment = PaymentSerializer()

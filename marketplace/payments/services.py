@@ -25,6 +25,7 @@ from core.money import exponent, quantize_money
 from core.services import audit_log, notify
 from marketplace.payments import payables, providers
 from marketplace.payments.models import (
+    BankTransfer,
     LotPaymentTerms,
     Payment,
     PaymentAttempt,
@@ -51,6 +52,8 @@ def _derive_status(payment: Payment, fallback: str) -> str:
     if payment.amount_paid > 0:
         if payment.amount_refunded >= payment.amount_paid:
             return PaymentStatus.REFUNDED
+        if payment.amount_paid < payment.amount:
+            return PaymentStatus.PARTIALLY_PAID
         if payment.amount_refunded > 0:
             return PaymentStatus.PARTIALLY_REFUNDED
         return PaymentStatus.PAID
@@ -71,6 +74,11 @@ def _ledger(*, payment: Payment, kind: str, amount: Decimal, key: str, memo: str
         memo=memo[:300],
         dedupe_key=key,
     )
+
+
+def _producer_share(payment: Payment, paid: Decimal) -> Decimal:
+    """The producer's part of ``paid`` (of the payment's amount), rounded once."""
+    return quantize_money(payment.producer_amount * paid / payment.amount, payment.currency)
 
 
 def _idempotency_key(payment: Payment, what: str, number: int) -> str:
@@ -194,55 +202,135 @@ def _offline_reference(*, payment: Payment, by: Any) -> None:
 def payment_attempt_start(*, payment: Payment, by: Any, payment_method: str) -> tuple[Payment, IntentResult]:
     """Charge the card the buyer's browser tokenised (server-side confirmation).
 
-    The attempt is numbered and committed before Stripe is called, so its idempotency key is
-    fixed; a decline marks the attempt and the payment failed and the next try gets a new number.
+    At most one attempt per payment is live (started, waiting for 3-D Secure, or processing; a
+    partial unique constraint enforces it), and a second request while one is live (another
+    tab, a retried call without an Idempotency-Key) gets that attempt back instead of charging
+    again. The attempt is committed before Stripe is called, so its idempotency key is fixed
+    and a webhook arriving meanwhile finds it; Stripe's answer is recorded in a second short
+    transaction. A decline ends the attempt, and the next try gets a new number and key.
     """
     if not payment_method or not isinstance(payment_method, str) or len(payment_method) > 255:
         raise ValidationError({"payment_method": [_("Enter your card details.")]})
-    with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.payer_id != getattr(by, "pk", None):
-            raise PermissionDenied(_("Only the buyer pays."))
-        if locked.provider != providers.STRIPE:
-            raise Conflict(_("This payment is made by bank transfer."))
-        if locked.amount_paid > 0:
-            raise Conflict(_("This payment is already made."), {"status": locked.status})
-        if locked.attempt_rows.filter(status=PaymentAttempt.Status.PROCESSING).exists():
-            # A charge still in flight may yet succeed: a second one could charge the buyer twice.
-            raise Conflict(_("A payment is being processed; wait for its result."), {"status": locked.status})
-        locked.attempts += 1
-        number = locked.attempts
-        attempt = PaymentAttempt.objects.create(
-            payment=locked, number=number, idempotency_key=_idempotency_key(locked, "attempt", number)
-        )
-        locked.status = PaymentStatus.PENDING
-        locked.failure_message = ""
-        locked.save(update_fields=["attempts", "status", "failure_message", "updated_at"])
-        audit_log(actor=by, action="payment.attempt", target=locked, data={"attempt": number})
+    for _round in range(2):
+        started, live = _attempt_claim(payment=payment, by=by)
+        if started is not None:
+            return _attempt_charge(attempt=started, payment_method=payment_method, by=by)
+        assert live is not None
+        answer = _live_answer(attempt=live)
+        if answer is not None:
+            return answer
+        # Asked again, Stripe said the live attempt had ended (failed or canceled): start anew.
+    raise Conflict(_("A payment is being processed; wait for its result."), {"status": payment.status})
+
+
+def _attempt_claim(*, payment: Payment, by: Any) -> tuple[PaymentAttempt | None, PaymentAttempt | None]:
+    """Under the payment lock: (a new committed attempt, None), or (None, the live attempt)."""
     try:
-        result = providers.get_provider(locked.provider).create_intent(
-            amount=locked.amount,
-            currency=locked.currency,
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.payer_id != getattr(by, "pk", None):
+                raise PermissionDenied(_("Only the buyer pays."))
+            if locked.provider != providers.STRIPE:
+                raise Conflict(_("This payment is made by bank transfer."))
+            if locked.amount_paid > 0:
+                raise Conflict(_("This payment is already made."), {"status": locked.status})
+            live = locked.attempt_rows.filter(status__in=PaymentAttempt.LIVE).order_by("-number").first()
+            if live is not None:
+                return None, live
+            locked.attempts += 1
+            number = locked.attempts
+            attempt = PaymentAttempt.objects.create(
+                payment=locked, number=number, idempotency_key=_idempotency_key(locked, "attempt", number)
+            )
+            locked.status = PaymentStatus.PENDING
+            locked.failure_message = ""
+            locked.save(update_fields=["attempts", "status", "failure_message", "updated_at"])
+            audit_log(actor=by, action="payment.attempt", target=locked, data={"attempt": number})
+    except IntegrityError:
+        # The constraint caught a live attempt written without this lock: hand that one back.
+        live = PaymentAttempt.objects.filter(payment_id=payment.pk, status__in=PaymentAttempt.LIVE).first()
+        if live is None:
+            raise
+        return None, live
+    attempt.payment = locked
+    return attempt, None
+
+
+def _attempt_charge(*, attempt: PaymentAttempt, payment_method: str, by: Any) -> tuple[Payment, IntentResult]:
+    """Call Stripe for a committed attempt (no transaction is open here), then record the answer."""
+    payment = attempt.payment
+    try:
+        result = providers.get_provider(payment.provider).create_intent(
+            amount=payment.amount,
+            currency=payment.currency,
             idempotency_key=attempt.idempotency_key,
-            metadata={"payment": str(locked.public_id), "attempt": str(number), "kind": locked.kind},
+            metadata={"payment": str(payment.public_id), "attempt": str(attempt.number), "kind": payment.kind},
             payment_method=payment_method,
-            description=locked.description,
+            description=payment.description,
         )
     except ProviderError as exc:
-        _attempt_failed(attempt_id=attempt.pk, message=exc.message, by=by)
+        if exc.uncertain:
+            # The card may have been charged: the attempt stays live, so nothing can charge it
+            # again, until its webhook or the reconcile task says what became of it.
+            audit_log(
+                actor=by,
+                action="payment.attempt_uncertain",
+                target=payment,
+                data={"attempt": attempt.number, "error": exc.message},
+            )
+            payment.refresh_from_db()
+            return payment, IntentResult(
+                intent_id="",
+                status=IntentStatus.PROCESSING,
+                amount=payment.amount,
+                currency=payment.currency,
+                error=exc.message,
+            )
+        _attempt_end(attempt_id=attempt.pk, status=PaymentAttempt.Status.FAILED, message=exc.message, by=by)
         raise ValidationError({"payment_method": [exc.message]}) from exc
     updated = payment_apply_intent(result=result, attempt_id=attempt.pk, source="checkout")
-    return (updated or locked), result
+    return (updated or payment), result
 
 
-def _attempt_failed(*, attempt_id: int, message: str, by: Any) -> None:
+def _live_answer(*, attempt: PaymentAttempt) -> tuple[Payment, IntentResult] | None:
+    """What a repeated request gets while ``attempt`` is live: the same answer as the first.
+
+    If the attempt has its intent, Stripe is asked again (outside any transaction) and the
+    answer recorded, so the caller sees its current state (and a 3-D Secure client secret);
+    None if it turns out to have ended without a charge. Without an intent the first request
+    is still on its way to Stripe: it is reported as processing.
+    """
+    payment = Payment.objects.get(pk=attempt.payment_id)
+    if attempt.intent_id:
+        try:
+            result = providers.get_provider(payment.provider).retrieve_intent(intent_id=attempt.intent_id)
+        except ProviderError:
+            result = None
+        if result is not None:
+            updated = payment_apply_intent(result=result, attempt_id=attempt.pk, source="checkout-repeat")
+            attempt.refresh_from_db()
+            if attempt.status in {PaymentAttempt.Status.FAILED, PaymentAttempt.Status.CANCELED}:
+                return None
+            return (updated or payment), result
+    status = (
+        IntentStatus.REQUIRES_ACTION
+        if attempt.status == PaymentAttempt.Status.REQUIRES_ACTION
+        else IntentStatus.PROCESSING
+    )
+    return payment, IntentResult(
+        intent_id=attempt.intent_id or "", status=status, amount=payment.amount, currency=payment.currency
+    )
+
+
+def _attempt_end(*, attempt_id: int, status: str, message: str, by: Any) -> None:
+    """End a live attempt without a charge (declined, refused, or never reached Stripe)."""
     with transaction.atomic():
         attempt = PaymentAttempt.objects.select_related("payment").get(pk=attempt_id)
         payment = Payment.objects.select_for_update().get(pk=attempt.payment_id)
         attempt = PaymentAttempt.objects.get(pk=attempt_id)
-        if attempt.status == PaymentAttempt.Status.SUCCEEDED:
+        if not attempt.is_live:
             return
-        attempt.status = PaymentAttempt.Status.FAILED
+        attempt.status = status
         attempt.error = message[:500]
         attempt.save(update_fields=["status", "error", "updated_at"])
         if payment.amount_paid == 0 and attempt.number == payment.attempts:
@@ -252,6 +340,33 @@ def _attempt_failed(*, attempt_id: int, message: str, by: Any) -> None:
             audit_log(
                 actor=by, action="payment.failed", target=payment, data={"attempt": attempt.number, "error": message}
             )
+
+
+def payment_attempt_recover(*, attempt_id: int) -> str:
+    """Reconcile an attempt whose create call left no answer (no intent id recorded).
+
+    The process died between committing the attempt and hearing from Stripe, or the connection
+    broke. Stripe is searched for the intent by the attempt's metadata: found, it is attached
+    and recorded like any answer; not found (well after the call), the request never reached
+    Stripe, so the attempt ends as canceled and the buyer may pay again. Safe to run twice.
+    """
+    attempt = PaymentAttempt.objects.select_related("payment").get(pk=attempt_id)
+    if not attempt.is_live or attempt.intent_id:
+        return "nothing-to-do"
+    payment = attempt.payment
+    result = providers.get_provider(payment.provider).find_intent(
+        metadata={"payment": str(payment.public_id), "attempt": str(attempt.number)}
+    )
+    if result is None:
+        _attempt_end(
+            attempt_id=attempt.pk,
+            status=PaymentAttempt.Status.CANCELED,
+            message=_("The payment did not reach the payment service and nothing was charged. Please try again."),
+            by=None,
+        )
+        return "never-charged"
+    payment_apply_intent(result=result, attempt_id=attempt.pk, source="reconcile")
+    return "found"
 
 
 def _find_attempt(result: IntentResult, attempt_id: int | None) -> PaymentAttempt | None:
@@ -376,32 +491,50 @@ def _after_change(
             "reference": reference,
         },
     )
-    if payment.amount_paid > old_paid and old_paid == 0:
-        share = payment.producer_amount * payment.amount_paid / payment.amount
+    if payment.amount_paid > old_paid:
+        # Each receipt credits its share; computed as the difference of rounded cumulative
+        # shares, so instalments add up to exactly what the producer receives on the whole.
+        credit = _producer_share(payment, payment.amount_paid) - _producer_share(payment, old_paid)
         _ledger(
             payment=payment,
             kind=PayoutEntry.Kind.CREDIT,
-            amount=share,
-            key=f"credit-{payment.pk}",
+            amount=credit,
+            key=f"credit-{payment.pk}" if old_paid == 0 else f"credit-{payment.pk}-{payment.amount_paid}",
             memo=payment.description,
         )
-        outcome = payables.on_paid(
-            subject_kind=payment.subject_kind,
-            subject_id=payment.subject_id,
-            kind=payment.kind,
-            by=by,
-            reference=reference or str(payment.public_id),
-        )
-        if outcome == "order-refused":
-            audit_log(actor=by, action="payment.order_refused", target=payment, data={"reference": reference})
-        notify(
-            recipient=payment.payee,
-            kind="payment.received",
-            message=_("Payment received: %(what)s, %(amount)s %(currency)s.")
-            % {"what": payment.description, "amount": payment.amount_paid, "currency": payment.currency},
-            url=reverse("payments:detail", args=[payment.public_id]),
-            dedupe_key=f"payment-received-{payment.pk}",
-        )
+        url = reverse("payments:detail", args=[payment.public_id])
+        if old_paid < payment.amount <= payment.amount_paid:
+            outcome = payables.on_paid(
+                subject_kind=payment.subject_kind,
+                subject_id=payment.subject_id,
+                kind=payment.kind,
+                by=by,
+                reference=reference or str(payment.public_id),
+            )
+            if outcome == "order-refused":
+                audit_log(actor=by, action="payment.order_refused", target=payment, data={"reference": reference})
+            notify(
+                recipient=payment.payee,
+                kind="payment.received",
+                message=_("Payment received: %(what)s, %(amount)s %(currency)s.")
+                % {"what": payment.description, "amount": payment.amount_paid, "currency": payment.currency},
+                url=url,
+                dedupe_key=f"payment-received-{payment.pk}",
+            )
+        else:
+            notify(
+                recipient=payment.payee,
+                kind="payment.received",
+                message=_("Part payment received: %(what)s, %(amount)s of %(total)s %(currency)s so far.")
+                % {
+                    "what": payment.description,
+                    "amount": payment.amount_paid,
+                    "total": payment.amount,
+                    "currency": payment.currency,
+                },
+                url=url,
+                dedupe_key=f"payment-received-{payment.pk}-{payment.amount_paid}",
+            )
     if payment.amount_refunded > old_refunded and payment.amount_paid > 0:
         delta = payment.amount_refunded - old_refunded
         _ledger(
@@ -455,29 +588,71 @@ def payment_sync(*, payment: Payment, by: Any, intent_id: str = "") -> Payment:
     return payment_apply_intent(result=result, source="return") or payment
 
 
-def payment_mark_received(*, payment: Payment, by: Any, amount: Decimal | None = None, reference: str = "") -> Payment:
-    """Offline mode: a moderator records that the bank transfer arrived."""
+def payment_mark_received(*, payment: Payment, by: Any, amount: Any = None, reference: str = "") -> Payment:
+    """Offline mode: a moderator records a bank transfer that arrived.
+
+    Transfers accumulate, each an append-only ``BankTransfer``: the payment (and with it the
+    order) is paid once their total covers the amount, partially paid until then, and each
+    receipt credits the producer's ledger with its share. Without an amount, the rest still due
+    is recorded. A transfer above what is still due is refused, not recorded: the moderator
+    records the amount due and returns the excess to the buyer. A bank reference already
+    recorded on this payment is the same transfer submitted twice and changes nothing.
+    """
     if not _is_moderator(by):
         raise PermissionDenied(_("Only moderators record bank transfers."))
     if payment.provider != providers.OFFLINE:
         raise Conflict(_("Card payments are confirmed by the payment service."))
-    amount = payment.amount if amount is None else _parse_amount(amount, payment.currency)
-    if amount > payment.amount:
-        raise ValidationError({"amount": [_("More than the amount due.")]})
-    attempt = payment.attempt_rows.order_by("-number").first()
-    if attempt is None:
-        raise Conflict(_("This payment has no bank reference yet."))
-    result = IntentResult(
-        intent_id=attempt.intent_id or "",
-        status=IntentStatus.SUCCEEDED,
-        amount=payment.amount,
-        currency=payment.currency,
-        amount_received=amount,
-    )
-    updated = payment_apply_intent(result=result, attempt_id=attempt.pk, by=by, source="bank-transfer")
-    if updated is not None and reference:
-        audit_log(actor=by, action="payment.transfer_reference", target=updated, data={"reference": reference[:200]})
-    return updated or payment
+    reference = (reference or "").strip()[:200]
+    parsed = None if amount is None else _parse_amount(amount, payment.currency)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if reference and locked.transfers.filter(reference=reference).exists():
+            return locked
+        due = locked.amount_due
+        if due <= 0:
+            raise Conflict(_("This payment has been received in full."), {"status": locked.status})
+        value = due if parsed is None else parsed
+        if value > due:
+            raise ValidationError(
+                {
+                    "amount": [
+                        _(
+                            "Only %(due)s %(currency)s is still due. Record at most that, and return the excess "
+                            "to the buyer."
+                        )
+                        % {"due": due, "currency": locked.currency}
+                    ]
+                }
+            )
+        BankTransfer.objects.create(
+            payment=locked, amount=value, currency=locked.currency, reference=reference, received_by=by
+        )
+        before = (locked.status, locked.amount_paid, locked.amount_refunded)
+        locked.amount_paid += value
+        fields = {"amount_paid"}
+        if locked.amount_paid >= locked.amount:
+            locked.paid_at = timezone.now()
+            fields.add("paid_at")
+            PaymentAttempt.objects.filter(payment=locked, status__in=PaymentAttempt.LIVE).update(
+                status=PaymentAttempt.Status.SUCCEEDED, updated_at=timezone.now()
+            )
+        locked.status = _derive_status(locked, locked.status)
+        locked.save(update_fields=[*fields, "status", "updated_at"])
+        audit_log(
+            actor=by,
+            action="payment.transfer_received",
+            target=locked,
+            data={
+                "amount": str(value),
+                "reference": reference,
+                "received": str(locked.amount_paid),
+                "due": str(locked.amount_due),
+            },
+        )
+        _after_change(
+            payment=locked, before=before, by=by, source="bank-transfer", reference=reference or locked.intent_id
+        )
+    return locked
 
 
 # --- Refunds ----------------------------------------------------------------------------------

@@ -1,5 +1,11 @@
 """Reconciliation: a card payment whose webhook was lost and whose buyer never came back to the
-return page would stay pending forever; this asks Stripe again. Thin, idempotent, ids only."""
+return page would stay pending forever; this asks Stripe again. Thin, idempotent, ids only.
+
+It also settles attempts that never got a Stripe id: the attempt is committed before Stripe is
+called, so a process that died in between (or a connection that broke) leaves a live attempt
+with no intent. Stripe is searched for it by the attempt's metadata and it is attached, or it is
+ended as never charged so the buyer may pay again.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from django.utils import timezone
 from marketplace.payments import conf, providers, services
 from marketplace.payments.models import Payment, PaymentAttempt, PaymentStatus
 
-OPEN_ATTEMPTS = [PaymentAttempt.Status.STARTED, PaymentAttempt.Status.PROCESSING, PaymentAttempt.Status.REQUIRES_ACTION]
+OPEN_ATTEMPTS = list(PaymentAttempt.LIVE)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5, acks_late=True)
@@ -22,19 +28,18 @@ def payment_reconcile(payment_id: int) -> str:
     if payment.provider != providers.STRIPE or payment.amount_paid > 0:
         return "already-done"
     provider = providers.get_provider(payment.provider)
-    intent_ids = list(
-        payment.attempt_rows.filter(status__in=OPEN_ATTEMPTS, intent_id__isnull=False).values_list(
-            "intent_id", flat=True
-        )
-    )
-    for intent_id in intent_ids:
-        if not intent_id:
-            continue
+    # An attempt younger than this may still have its create call on the way to Stripe.
+    settled_before = timezone.now() - datetime.timedelta(minutes=conf.RECONCILE_AFTER_MINUTES)
+    for attempt in payment.attempt_rows.filter(status__in=OPEN_ATTEMPTS).order_by("number"):
         try:
-            result = provider.retrieve_intent(intent_id=intent_id)
+            if not attempt.intent_id:
+                if attempt.created_at <= settled_before:
+                    services.payment_attempt_recover(attempt_id=attempt.pk)
+                continue
+            result = provider.retrieve_intent(intent_id=attempt.intent_id)
         except providers.ProviderError:
             continue  # Stripe unreachable or the intent unknown: the next sweep tries again.
-        services.payment_apply_intent(result=result, source="reconcile")
+        services.payment_apply_intent(result=result, attempt_id=attempt.pk, source="reconcile")
     payment.refresh_from_db()
     return str(payment.status)
 

@@ -104,18 +104,25 @@ def confirm(request: HttpRequest, public_id: Any) -> JsonResponse:
     method = body.get("payment_method") if isinstance(body, dict) else None
     return_url = reverse("payments:return", args=[payment.public_id])
     try:
-        _updated, result = services.payment_attempt_start(payment=payment, by=request.user, payment_method=method or "")
+        updated, result = services.payment_attempt_start(payment=payment, by=request.user, payment_method=method or "")
     except PermissionDenied:
         return JsonResponse({"status": "error", "message": _("Only the buyer pays.")}, status=403)
     except Conflict as exc:
         return JsonResponse({"status": "error", "message": str(exc), "redirect": return_url}, status=409)
     except ValidationError as exc:
         return JsonResponse({"status": "failed", "message": _error_text(exc)}, status=400)
-    data: dict[str, Any] = {"status": result.status, "redirect": f"{return_url}?payment_intent={result.intent_id}"}
+    # A repeat while the first attempt is live (another tab) gets that attempt's answer back.
+    data: dict[str, Any] = {
+        "status": result.status,
+        "attempt": updated.attempts,
+        "redirect": f"{return_url}?payment_intent={result.intent_id}",
+    }
     if result.status == providers.IntentStatus.REQUIRES_ACTION:
         data["client_secret"] = result.client_secret
     if result.status == providers.IntentStatus.FAILED:
         data["message"] = result.error or _("The payment failed.")
+    elif result.error:
+        data["message"] = result.error
     return JsonResponse(data)
 
 
@@ -143,10 +150,11 @@ def _detail_context(request: HttpRequest, payment: Payment, **forms: Any) -> dic
     return {
         "payment": payment,
         "refunds": payment.refunds.all(),
+        "transfers": payment.transfers.select_related("received_by") if is_mod else payment.transfers.all(),
         "ledger": payment.payout_entries.all() if (is_mod or payment.payee_id == request.user.pk) else [],
         "is_moderator": is_mod,
         "refund_form": forms.get("refund_form") or RefundForm(initial={"amount": payment.refundable}),
-        "received_form": forms.get("received_form") or ReceivedForm(initial={"amount": payment.amount}),
+        "received_form": forms.get("received_form") or ReceivedForm(initial={"amount": payment.amount_due}),
         "bank_details": conf.BANK_TRANSFER_DETAILS,
         "subject": subject_summary(payment.subject_kind, payment.subject_id),
     }
@@ -191,10 +199,12 @@ def received(request: HttpRequest, public_id: Any) -> HttpResponse:
             for message in exc.messages:
                 form.add_error("amount", message)
         except Conflict as exc:
-            form.add_error(None, str(exc))
+            # Shown as a page message: once nothing is due the form itself is no longer shown.
+            messages.error(request, str(exc))
         else:
             messages.success(request, _("Bank transfer recorded as received."))
             return redirect("payments:detail", public_id=payment.public_id)
+    payment.refresh_from_db()
     return render(request, "payments/detail.html", _detail_context(request, payment, received_form=form), status=400)
 
 

@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ProducerProfile, QGraderProfile, RoasterProfile, Role, User
+from tests.accounts.test_signup_privacy import activation_path
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -20,19 +22,25 @@ SIGNUP = {
 
 
 @pytest.mark.parametrize("role", ["producer", "roaster", "q_grader"])
-def test_a_new_user_signs_up_in_each_role_and_lands_on_their_dashboard(client, role):
+def test_a_new_user_signs_up_in_each_role_confirms_by_e_mail_and_lands_on_their_dashboard(
+    client, role, mailoutbox, django_capture_on_commit_callbacks
+):
     data = {
         "email": f"New-{role}@Example.test",
         "password": "a-long-coffee-pass",
         "password_again": "a-long-coffee-pass",
         **SIGNUP[role],
     }
-    response = client.post(reverse("accounts:signup"), data)
-    assert response.status_code == 302 and response.url == reverse("accounts:dashboard")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:signup"), data)
+    assert response.status_code == 302 and response.url == reverse("accounts:signup_sent")
     user = User.objects.get(email=f"new-{role}@example.test")
-    assert user.role == role
+    assert user.role == role and not user.is_active and user.pending_activation
     profile_model = {"producer": ProducerProfile, "roaster": RoasterProfile, "q_grader": QGraderProfile}[role]
     assert profile_model.objects.filter(user=user).exists()
+    assert client.get(reverse("accounts:dashboard")).status_code == 302  # not signed in yet
+    response = client.post(activation_path(mailoutbox[-1].body), {"password": "a-long-coffee-pass"})
+    assert response.status_code == 302 and response.url == reverse("accounts:dashboard")
     page = client.get(reverse("accounts:dashboard"))
     assert page.status_code == 200
     assert user.get_role_display() in page.content.decode()
@@ -72,7 +80,8 @@ def test_signup_errors_are_shown_per_field_and_nothing_is_saved(client, producer
     assert User.objects.count() == 1
 
 
-def test_duplicate_email_is_refused_case_insensitively(client, producer):
+def test_signing_up_with_a_taken_address_creates_nothing_and_answers_like_a_new_one(client, producer):
+    """Issue 13: sign-up must not reveal whether an e-mail address already has an account."""
     data = {
         "email": producer.email.upper(),
         "password": "a-long-coffee-pass",
@@ -80,8 +89,10 @@ def test_duplicate_email_is_refused_case_insensitively(client, producer):
         **SIGNUP["producer"],
     }
     response = client.post(reverse("accounts:signup"), data)
-    assert response.status_code == 400
-    assert "email" in response.context["form"].errors
+    assert response.status_code == 302 and response.url == reverse("accounts:signup_sent")
+    assert User.objects.filter(email__iexact=producer.email).count() == 1
+    producer.refresh_from_db()
+    assert producer.check_password(PASSWORD)
 
 
 def test_group_of_producers_names_every_member(client):

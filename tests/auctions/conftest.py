@@ -49,7 +49,9 @@ def make_auction(producer: Any) -> Callable[..., Auction]:
         increment_table: list[list[str]] | None = None,
         closing_mode: str = "per_lot",
         extension_minutes: int = 3,
+        no_end: bool = False,
     ) -> Auction:
+        """``no_end=True``: an event clock with no latest end at all."""
         owner = by or producer
         if lots is None:
             lots = [LotFactory(producer=owner if owner.role == "producer" else producer, weight_kg=Decimal("30"))]
@@ -61,7 +63,7 @@ def make_auction(producer: Any) -> Callable[..., Auction]:
                 services.LotOffer(lot=lot, opening_price_per_kg=opening, reserve_price_per_kg=reserve) for lot in lots
             ],
             starts_at=starts_at or now - datetime.timedelta(minutes=1),
-            ends_at=ends_at or now + datetime.timedelta(hours=1),
+            ends_at=None if no_end else ends_at or now + datetime.timedelta(hours=1),
             increment_per_kg=increment,
             increment_table=increment_table,
             closing_mode=closing_mode,

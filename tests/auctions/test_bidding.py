@@ -145,14 +145,21 @@ def test_event_clock_starts_once_every_lot_has_a_bid_and_any_bid_resets_it_for_a
     assert set(auction.items.values_list("status", flat=True)) == {"sold"}
 
 
-def test_event_clock_never_shortens_the_scheduled_end(at, make_auction, moderator, producer, roaster):
+def test_event_clock_closes_three_minutes_after_the_last_bid_however_early_the_latest_end(
+    at, make_auction, moderator, producer, roaster
+):
+    """DOMAIN.md §9: in event-clock mode there is no scheduled end to snipe; once every lot has a
+    bid everything closes 3 minutes after the last bid on any lot, however early that is."""
     at.set(T0)
     lots = [LotFactory(producer=producer, weight_kg=D("20")), LotFactory(producer=producer, weight_kg=D("30"))]
     auction = make_auction(by=moderator, lots=lots, closing_mode="event_clock", ends_at=T0 + 600 * MIN)
     at.set(T0 + MIN)
     bid(item_of(auction, 0), roaster, "100")
     bid(item_of(auction, 1), roaster, "100")
-    assert set(auction.items.values_list("ends_at", flat=True)) == {T0 + 600 * MIN}
+    assert set(auction.items.values_list("ends_at", flat=True)) == {T0 + 4 * MIN}
+    assert services.auctions_close_due(now=T0 + 4 * MIN - datetime.timedelta(seconds=1)) == 0
+    assert services.auctions_close_due(now=T0 + 4 * MIN) == 2
+    assert set(auction.items.values_list("status", flat=True)) == {"sold"}
 
 
 def test_reserve_not_met_returns_the_lot_to_listed_and_sells_nothing(at, make_auction, producer, roaster):
@@ -246,6 +253,11 @@ def test_the_winner_gets_an_order_like_an_accepted_negotiation(at, make_auction,
         D("30"),
         "USD",
     )
+    # Every kilogram is committed to the winner's contract, not paid yet: reserved, then sold out.
+    assert Lot.objects.get(pk=item.lot_id).status == "reserved"
+    from marketplace.negotiation.services import order_mark_paid
+
+    order_mark_paid(order=order, by=None)
     assert Lot.objects.get(pk=item.lot_id).status == "sold_out"
     # Closing again (a second sweep) makes no second order.
     assert services.auctions_close_due(now=T0 + 62 * MIN) == 0

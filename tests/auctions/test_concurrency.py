@@ -178,3 +178,83 @@ def test_a_last_second_bid_racing_the_sweep_either_extends_or_is_refused(
             # The sweep won: the lot closed unsold and the late bid was refused, not lost in between.
             assert bid_detail.startswith("Conflict") and closed == 1 and item.status == "unsold"
             assert not Bid.objects.filter(item=item).exists()
+
+
+def test_a_withdrawal_and_a_reweigh_racing_bids_never_take_the_lot_from_its_bidders(
+    require_postgres, make_auction, producer
+):
+    """Issue 13: while the lot is on an open auction its status and weight are frozen; whatever
+    the interleaving with the bids (bids lock the auction, lot writes lock the lot and then ask
+    whether an auction holds it), the withdrawal is refused and the winner gets the contract."""
+    from core.errors import Conflict
+    from lots import services as lots
+    from lots.models import Lot
+    from marketplace.negotiation.models import Order
+
+    for _ in range(3):
+        auction = make_auction(opening="100", lots=[LotFactory(producer=producer, weight_kg=D("30"))])
+        item = item_of(auction)
+        lot = Lot.objects.get(pk=item.lot_id)
+        roasters = [RoasterFactory() for _ in range(4)]
+        bids = [
+            lambda r=r, n=n, pk=item.pk: services.bid_place(item=pk, bidder=r, amount_per_kg=str(100 + 5 * n))
+            for n, r in enumerate(roasters)
+        ]
+        results = run_concurrently(
+            [
+                *bids,
+                lambda lot=lot: lots.lot_withdraw(lot=lot, by=producer, reason="better offer elsewhere"),
+                lambda lot=lot: lots.lot_update(
+                    lot=lot, by=producer, data={"weight_kg": "5"}, expected_version=lot.version
+                ),
+            ]
+        )
+        *bid_results, withdraw, reweigh = results
+        for kind, detail in (withdraw, reweigh):
+            assert kind == "err" and detail.startswith(f"{Conflict.__name__}: This lot is on the auction"), detail
+        assert any(kind == "ok" for kind, _ in bid_results), bid_results
+        lot.refresh_from_db()
+        assert (lot.status, lot.weight_kg) == ("reserved", D("30.00"))
+        later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2)
+        assert services.auctions_close_due(now=later) == 1
+        item.refresh_from_db()
+        order = Order.objects.get(source="auction", source_id=item.pk)
+        assert item.status == "sold" and order.buyer_id == item.leader_id and order.quantity_kg == D("30.00")
+
+
+def test_a_withdrawal_racing_the_auction_creation_leaves_one_outcome(require_postgres, producer):
+    """Both lock the lot first: either the lot is withdrawn and never auctioned, or it is on the
+    auction and the withdrawal is refused; never a withdrawn lot on an open auction."""
+    from core.errors import Conflict
+    from lots import services as lots
+    from lots.models import Lot
+
+    for _ in range(3):
+        lot = LotFactory(producer=producer, weight_kg=D("20"))
+        now = datetime.datetime.now(datetime.UTC)
+        results = run_concurrently(
+            [
+                lambda lot=lot, now=now: (
+                    services.auction_create(
+                        by=producer,
+                        title="Race",
+                        lots=[services.LotOffer(lot=lot.pk, opening_price_per_kg="100")],
+                        starts_at=now,
+                        ends_at=now + datetime.timedelta(hours=1),
+                        increment_per_kg="1",
+                    ).pk
+                ),
+                lambda lot=lot: lots.lot_withdraw(lot=lot, by=producer).status,
+            ]
+        )
+        (create_kind, create_detail), (withdraw_kind, withdraw_detail) = results
+        assert sorted([create_kind, withdraw_kind]) == ["err", "ok"], results
+        lot.refresh_from_db()
+        on_auction = AuctionLot.objects.filter(lot=lot, status="open").exists()
+        if create_kind == "ok":
+            assert withdraw_detail.startswith(Conflict.__name__)
+            assert on_auction and lot.status == "reserved"
+        else:
+            assert create_detail.startswith(Conflict.__name__)
+            assert not on_auction and lot.status == "withdrawn"
+        assert Lot.objects.filter(pk=lot.pk, status="withdrawn", auction_items__status="open").count() == 0

@@ -27,6 +27,13 @@ def cva_values(h: int = 7, **over: Any) -> dict[str, Any]:
     return values
 
 
+def coe_values(score: str = "6.50", **over: Any) -> dict[str, Any]:
+    values: dict[str, Any] = dict.fromkeys(scoring.COE_ATTRIBUTES, Decimal(score))
+    values.update(defect_cups=0, defect_intensity=None)
+    values.update(over)
+    return values
+
+
 def yesterday() -> datetime.date:
     return timezone.localdate() - datetime.timedelta(days=1)
 
@@ -65,7 +72,7 @@ def submit() -> Any:
         cupped_on: datetime.date | None = None,
         **values: Any,
     ) -> Any:
-        base = sca_values() if protocol == scoring.SCA2004 else cva_values()
+        base = {scoring.SCA2004: sca_values, scoring.CVA: cva_values, scoring.COE: coe_values}[protocol]()
         return sheet_submit(
             grader=grader,
             lot=lot,

@@ -12,6 +12,7 @@ from cupping import services
 from cupping.models import CuppingRequest, CuppingSheet, GreenGrading
 from tests import factories
 from tests.cupping.conftest import yesterday
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ SCA_BODY = {
     "balance": "7.50",
     "overall": "7.75",
     "uniform_cups": 5,
-    "clean_cups": 5,
+    "clean_cups": 4,  # a tainted cup is not clean (DOMAIN.md §2)
     "sweet_cups": 5,
     "taint_cups": 1,
     "fault_cups": 0,
@@ -57,8 +58,9 @@ def test_a_grader_posts_an_sca_sheet_and_gets_the_computed_final_score(api, q_gr
     res = api(q_grader).post("/api/v1/cupping-sheets/", body(lot, SCA_BODY), format="json")
     assert res.status_code == 201, res.content
     data = res.json()
-    assert data["final_score"] == "80.75"
-    assert (data["total"], data["defects"], data["independent"]) == ("82.75", "2.00", True)
+    assert data["final_score"] == "78.75"
+    assert (data["total"], data["defects"], data["independent"]) == ("80.75", "2.00", True)
+    assert data["score_label"] == "SCA 78.75"
     assert data["form_version"] == "SCA-2004"
 
 
@@ -71,7 +73,7 @@ def test_a_grader_posts_a_cva_sheet_with_json_numbers(api, q_grader, lot):
 
 def test_a_typed_final_score_is_ignored(api, q_grader, lot):
     res = api(q_grader).post("/api/v1/cupping-sheets/", body(lot, SCA_BODY) | {"final_score": "99.00"}, format="json")
-    assert res.json()["final_score"] == "80.75"
+    assert res.json()["final_score"] == "78.75"
 
 
 def test_invalid_values_get_a_message_per_field_and_write_nothing(api, q_grader, lot):
@@ -180,7 +182,9 @@ def test_cupping_requests_api(api, producer, second_producer, q_grader, outsider
 
 
 def test_import_api_starts_a_job(api, q_grader, outsider, lot, django_capture_on_commit_callbacks):
-    csv_text = services.import_template_csv().replace("123,", f"{lot.pk},")
+    from cupping import imports
+
+    csv_text = imports.import_template_csv().replace("123,", f"{lot.pk},")
     assert api(outsider).post("/api/v1/cupping-imports/", {"csv": csv_text}, format="json").status_code == 403
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         res = api(q_grader).post("/api/v1/cupping-imports/", {"csv": csv_text}, format="json")
@@ -188,9 +192,17 @@ def test_import_api_starts_a_job(api, q_grader, outsider, lot, django_capture_on
     assert len(callbacks) == 1
     from cupping.tasks import run_cupping_import
 
-    run_cupping_import(res.json()["id"])
-    status = api(q_grader).get(f"/api/v1/cupping-imports/{res.json()['id']}/").json()
-    assert (status["status"], status["created"], status["percent"]) == ("succeeded", 2, 100)
+    job_id = res.json()["id"]
+    run_cupping_import(job_id)
+    previewed = api(q_grader).get(f"/api/v1/cupping-imports/{job_id}/").json()
+    assert (previewed["status"], previewed["created"], previewed["confirmed"]) == ("previewed", None, False)
+    assert previewed["preview"]["rows"] == 3 and not CuppingSheet.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        confirmed = api(q_grader).post(f"/api/v1/cupping-imports/{job_id}/confirm/")
+    assert confirmed.status_code == 202 and confirmed.json()["status"] == "pending" and len(callbacks) == 1
+    run_cupping_import(job_id)
+    status = api(q_grader).get(f"/api/v1/cupping-imports/{job_id}/").json()
+    assert (status["status"], status["created"], status["percent"]) == ("succeeded", 3, 100)
 
 
 def test_lot_scores_api(api, q_grader, roaster, lot, submit):
@@ -202,6 +214,7 @@ def test_lot_scores_api(api, q_grader, roaster, lot, submit):
             "protocol": "sca2004",
             "harvest_year": 2025,
             "mean": "82.50",
+            "label": "SCA 82.50",
             "graders": 1,
             "spread": "0.00",
             "attribute_means": rows[0]["attribute_means"],
@@ -217,7 +230,7 @@ def test_the_signed_original_is_downloadable_by_grader_producer_and_moderator_on
     sheet = submit(q_grader, lot)
     url = f"/api/v1/cupping-sheets/{sheet.pk}/original/"
     assert api(q_grader).get(url).status_code == 404  # nothing attached yet
-    services.sheet_attach_original(sheet_id=sheet.pk, by=q_grader, data=b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n")
+    services.sheet_attach_original(sheet_id=sheet.pk, by=q_grader, data=clean_pdf())
     for user in (q_grader, producer, moderator):
         res = api(user).get(url)
         assert res.status_code == 200 and res["Content-Type"] == "application/pdf"

@@ -1,4 +1,5 @@
-"""Bulk CSV import: per-row/column errors, all-or-nothing, idempotent runs, progress, a real worker."""
+"""Bulk CSV import: per-row/column errors, preview then confirm, all-or-nothing, idempotent runs,
+progress, a real worker."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import Job
-from cupping import services
+from cupping import imports
 from cupping.models import CuppingSheet, LotScore
 from cupping.tasks import run_cupping_import
 from tests import factories
@@ -18,7 +19,7 @@ from tests.cupping.conftest import yesterday
 pytestmark = pytest.mark.django_db
 
 
-def make_csv(rows: list[dict[str, object]], columns: tuple[str, ...] = services.IMPORT_COLUMNS) -> str:
+def make_csv(rows: list[dict[str, object]], columns: tuple[str, ...] = imports.IMPORT_COLUMNS) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -65,38 +66,66 @@ def cva_row(lot, grader_email: str = "", h: int = 7, **over: object) -> dict[str
     return row
 
 
+def coe_row(lot, score: str = "6.5", **over: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "lot": lot.pk,
+        "protocol": "coe",
+        "cupped_on": yesterday().isoformat(),
+        "independent": "yes",
+        "defect_cups": 0,
+    }
+    row.update(dict.fromkeys(("clean_cup", "sweetness", "acidity", "mouthfeel", "flavor", "aftertaste"), score))
+    row.update({"balance": score, "overall": score})
+    row.update(over)
+    return row
+
+
 def start(user, text: str, django_capture_on_commit_callbacks) -> Job:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        job = services.cupping_import_start(by=user, data=text.encode())
+        job = imports.cupping_import_start(by=user, data=text.encode())
     assert len(callbacks) == 1  # the task is enqueued once, after commit
     return job
 
 
-def test_a_valid_session_imports_every_row_for_many_lots_and_cuppers(
-    q_grader, second_grader, producer, django_capture_on_commit_callbacks
-):
-    lot_a, lot_b = factories.LotFactory(producer=producer), factories.LotFactory(producer=producer)
-    text = make_csv(
-        [
-            sca_row(lot_a),
-            sca_row(lot_a, second_grader.email, score="8.00"),
-            cva_row(lot_b),
-            cva_row(lot_b, second_grader.email.upper(), h=8),
-        ]
-    )
-    job = start(q_grader, text, django_capture_on_commit_callbacks)
+def confirm(user, job: Job, django_capture_on_commit_callbacks) -> Job:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = imports.cupping_import_confirm(job_id=job.pk, by=user)
+    assert len(callbacks) == 1
+    return job
+
+
+def check_then_import(user, text: str, django_capture_on_commit_callbacks) -> Job:
+    """Upload, let the task check it, confirm the preview, let the task write it."""
+    job = start(user, text, django_capture_on_commit_callbacks)
+    assert run_cupping_import(str(job.pk)) == "previewed"
+    confirm(user, job, django_capture_on_commit_callbacks)
     assert run_cupping_import(str(job.pk)) == "imported"
     job.refresh_from_db()
-    assert (job.status, job.result["created"]) == ("succeeded", 4)
-    assert CuppingSheet.objects.filter(import_job=job.pk).count() == 4
-    assert set(CuppingSheet.objects.values_list("entered_by", flat=True)) == {q_grader.pk}
+    return job
+
+
+def test_a_valid_session_imports_every_row_for_many_lots_once_the_grader_confirms(
+    q_grader, producer, django_capture_on_commit_callbacks
+):
+    lot_a, lot_b = factories.LotFactory(producer=producer), factories.LotFactory(producer=producer)
+    text = make_csv([sca_row(lot_a), sca_row(lot_a, q_grader.email.upper(), score="8.00"), cva_row(lot_b)])
+    job = start(q_grader, text, django_capture_on_commit_callbacks)
+    assert run_cupping_import(str(job.pk)) == "previewed"
+    job.refresh_from_db()
+    assert job.status == "previewed" and not job.finished
+    assert not CuppingSheet.objects.exists()  # nothing is written before the grader confirms
+    assert run_cupping_import(str(job.pk)) == "awaiting-confirmation"  # a duplicate delivery waits too
+    confirm(q_grader, job, django_capture_on_commit_callbacks)
+    assert run_cupping_import(str(job.pk)) == "imported"
+    job.refresh_from_db()
+    assert (job.status, job.result["created"]) == ("succeeded", 3)
+    sheets = CuppingSheet.objects.filter(import_job=job.pk)
+    assert set(sheets.values_list("grader", flat=True)) == {q_grader.pk}
+    assert set(sheets.values_list("entered_by", flat=True)) == {q_grader.pk}
     sca = LotScore.objects.get(lot=lot_a, protocol="sca2004")
-    assert (str(sca.mean), sca.graders) == ("84.25", 2)
-    assert LotScore.objects.get(lot=lot_b, protocol="cva").graders == 2
-    # The grader named in the file hears about it once; the uploader does not.
-    assert second_grader.notifications.filter(kind="cupping_import").count() == 1
-    assert "2 cupping sheets" in second_grader.notifications.get(kind="cupping_import").message
-    assert not q_grader.notifications.filter(kind="cupping_import").exists()
+    # One grader counts once, with their latest sheet (both cupped the same day: the later row).
+    assert (str(sca.mean), sca.graders) == ("86.00", 1)
+    assert LotScore.objects.get(lot=lot_b, protocol="cva").graders == 1
 
 
 def test_errors_are_reported_per_row_and_column_and_nothing_is_imported(
@@ -114,7 +143,7 @@ def test_errors_are_reported_per_row_and_column_and_nothing_is_imported(
                 "cupped_on": "28/11/2026",
                 "independent": "maybe",
             },
-            {**sca_row(lot), "protocol": "coe"},
+            {**sca_row(lot), "protocol": "coe2"},
         ]
     )
     job = start(q_grader, text, django_capture_on_commit_callbacks)
@@ -138,24 +167,27 @@ def test_errors_are_reported_per_row_and_column_and_nothing_is_imported(
 
 
 def test_a_header_problem_is_reported_on_row_one(q_grader, django_capture_on_commit_callbacks):
-    job = start(q_grader, "lot,protocol,colour\n1,sca2004,red\n", django_capture_on_commit_callbacks)
+    job = start(q_grader, "lot,protocol,colour,lot\n1,sca2004,red,1\n", django_capture_on_commit_callbacks)
     run_cupping_import(str(job.pk))
     job.refresh_from_db()
     assert {(e["row"], e["column"]) for e in job.result["errors"]} == {
         (1, "cupped_on"),
         (1, "independent"),
         (1, "colour"),
+        (1, "lot"),  # a column named twice
     }
 
 
 def test_running_the_same_import_twice_imports_once(q_grader, producer, django_capture_on_commit_callbacks):
     lot = factories.LotFactory(producer=producer)
-    job = start(q_grader, make_csv([sca_row(lot)]), django_capture_on_commit_callbacks)
-    assert run_cupping_import(str(job.pk)) == "imported"
+    job = check_then_import(q_grader, make_csv([sca_row(lot)]), django_capture_on_commit_callbacks)
     assert run_cupping_import(str(job.pk)) == "already-done"
     # A crash after the commit but before the job was marked finished: the rerun must not duplicate.
     Job.objects.filter(pk=job.pk).update(status="running")
     assert run_cupping_import(str(job.pk)) == "imported"
+    assert CuppingSheet.objects.count() == 1
+    # Confirming again is harmless: nothing is enqueued, nothing changes.
+    assert imports.cupping_import_confirm(job_id=job.pk, by=q_grader).params["confirmed"] is True
     assert CuppingSheet.objects.count() == 1
 
 
@@ -163,11 +195,11 @@ def test_only_q_graders_start_imports_and_empty_files_are_refused(producer, q_gr
     from django.core.exceptions import PermissionDenied, ValidationError
 
     with pytest.raises(PermissionDenied):
-        services.cupping_import_start(by=producer, data=b"lot\n")
+        imports.cupping_import_start(by=producer, data=b"lot\n")
     with pytest.raises(ValidationError):
-        services.cupping_import_start(by=q_grader, data=b"   ")
+        imports.cupping_import_start(by=q_grader, data=b"   ")
     with pytest.raises(ValidationError):
-        services.cupping_import_start(by=q_grader, data=b"\xff\xfe\x00bad")
+        imports.cupping_import_start(by=q_grader, data=b"\xff\xfe\x00bad")
     assert not Job.objects.exists()
 
 
@@ -175,10 +207,9 @@ def test_the_template_csv_imports_cleanly_once_the_lot_is_filled_in(
     q_grader, producer, django_capture_on_commit_callbacks
 ):
     lot = factories.LotFactory(producer=producer)
-    text = services.import_template_csv().replace("123,", f"{lot.pk},")
-    job = start(q_grader, text, django_capture_on_commit_callbacks)
-    assert run_cupping_import(str(job.pk)) == "imported"
-    assert CuppingSheet.objects.count() == 2
+    text = imports.import_template_csv().replace("123,", f"{lot.pk},")
+    check_then_import(q_grader, text, django_capture_on_commit_callbacks)
+    assert sorted(CuppingSheet.objects.values_list("protocol", flat=True)) == ["coe", "cva", "sca2004"]
 
 
 def test_progress_is_reported_while_rows_are_checked(
@@ -187,13 +218,15 @@ def test_progress_is_reported_while_rows_are_checked(
     settings.CUPPING_IMPORT_PROGRESS_EVERY = 2
     lot = factories.LotFactory(producer=producer)
     seen: list[tuple[int, int | None]] = []
-    real = services.job_progress
+    real = imports.job_progress
     monkeypatch.setattr(
-        services, "job_progress", lambda **kw: (seen.append((kw["done"], kw.get("total"))), real(**kw))[1]
+        imports, "job_progress", lambda **kw: (seen.append((kw["done"], kw.get("total"))), real(**kw))[1]
     )
     job = start(q_grader, make_csv([sca_row(lot)] * 5), django_capture_on_commit_callbacks)
     run_cupping_import(str(job.pk))
     assert seen == [(0, None), (2, 5), (4, 5)]
+    job.refresh_from_db()
+    assert (job.done, job.total, job.percent) == (5, 5, 100)
 
 
 def test_the_progress_endpoint_shows_the_bar_and_the_errors(
@@ -201,15 +234,18 @@ def test_the_progress_endpoint_shows_the_bar_and_the_errors(
 ):
     lot = factories.LotFactory(producer=producer)
     job = start(q_grader, make_csv([sca_row(lot, flavor="11")]), django_capture_on_commit_callbacks)
-    url = reverse("job_progress", args=[job.pk])
+    url = reverse("cupping:import_job", args=[job.pk])
     pending = q_grader_client.get(url, HTTP_HX_REQUEST="true")
     assert pending.status_code == 200 and b'hx-trigger="every 1s"' in pending.content
     run_cupping_import(str(job.pk))
     done = q_grader_client.get(url, HTTP_HX_REQUEST="true")
     assert b"hx-trigger" not in done.content
     assert b"flavor" in done.content and b"between 6.00 and 10.00" in done.content
-    assert outsider_client.get(url).status_code == 404
+    assert outsider_client.get(url).status_code == 403
     assert anon_client.get(url).status_code == 302
+    # The generic job page still shows a finished import.
+    core = q_grader_client.get(reverse("job_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert b"between 6.00 and 10.00" in core.content
     api_url = reverse("cupping-import-job", args=[job.pk])
     body = q_grader_client.get(api_url).json()
     assert body["status"] == "failed" and body["errors"][0] == {
@@ -235,7 +271,10 @@ def wait_for(predicate, timeout: float = 30.0) -> bool:
 def test_a_real_worker_runs_the_import_on_redis(celery_worker_on_redis, q_grader, producer):
     lot = factories.LotFactory(producer=producer)
     # Enqueued on commit by the service itself, as the page and the API do.
-    job = services.cupping_import_start(by=q_grader, data=make_csv([sca_row(lot), cva_row(lot)]).encode())
+    job = imports.cupping_import_start(by=q_grader, data=make_csv([sca_row(lot), cva_row(lot)]).encode())
+    assert wait_for(lambda: Job.objects.get(pk=job.pk).status == "previewed")
+    assert not CuppingSheet.objects.exists()
+    imports.cupping_import_confirm(job_id=job.pk, by=q_grader)
     assert wait_for(lambda: Job.objects.get(pk=job.pk).finished)
     job.refresh_from_db()
     assert (job.status, job.result["created"]) == ("succeeded", 2)
@@ -243,10 +282,10 @@ def test_a_real_worker_runs_the_import_on_redis(celery_worker_on_redis, q_grader
     assert lot.official_score is not None
     # Delivered twice: the duplicate is a no-op. A second import queued behind it proves it ran.
     run_cupping_import.delay(str(job.pk))
-    marker = services.cupping_import_start(by=q_grader, data=make_csv([sca_row(lot, score="8.00")]).encode())
-    assert wait_for(lambda: Job.objects.get(pk=marker.pk).finished)
+    marker = imports.cupping_import_start(by=q_grader, data=make_csv([sca_row(lot, score="8.00")]).encode())
+    assert wait_for(lambda: Job.objects.get(pk=marker.pk).status == "previewed")
     assert CuppingSheet.objects.filter(import_job=job.pk).count() == 2
-    assert CuppingSheet.objects.count() == 3
+    assert CuppingSheet.objects.count() == 2
 
 
 def test_an_import_signals_each_lot_once_not_each_sheet(q_grader, producer, django_capture_on_commit_callbacks):
@@ -254,6 +293,8 @@ def test_an_import_signals_each_lot_once_not_each_sheet(q_grader, producer, djan
 
     lot_a, lot_b = factories.LotFactory(producer=producer), factories.LotFactory(producer=producer)
     job = start(q_grader, make_csv([sca_row(lot_a)] * 3 + [sca_row(lot_b)] * 2), django_capture_on_commit_callbacks)
+    run_cupping_import(str(job.pk))
+    confirm(q_grader, job, django_capture_on_commit_callbacks)
     seen: list[tuple[int, str, str]] = []
 
     def receiver(sender, lot_id, kind, detail, **kwargs):

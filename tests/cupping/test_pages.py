@@ -180,15 +180,17 @@ def test_a_producer_cannot_request_cupping_of_another_producers_lot(second_produ
 
 
 def test_import_page_starts_a_job_and_shows_the_progress_bar(q_grader_client, lot, django_capture_on_commit_callbacks):
-    csv_bytes = services.import_template_csv().replace("123,", f"{lot.pk},").encode()
+    from cupping import imports
+
+    csv_bytes = imports.import_template_csv().replace("123,", f"{lot.pk},").encode()
     with django_capture_on_commit_callbacks(execute=False):
         res = q_grader_client.post(reverse("cupping:import"), {"file": SimpleUploadedFile("s.csv", csv_bytes)})
     job = Job.objects.get()
     assert res.status_code == 200
-    assert f'hx-get="{reverse("job_progress", args=[job.pk])}"' in res.content.decode()
+    assert f'hx-get="{reverse("cupping:import_job", args=[job.pk])}"' in res.content.decode()
     template = q_grader_client.get(reverse("cupping:import_template"))
     assert template["Content-Type"].startswith("text/csv")
-    assert template.content.decode().splitlines()[0] == ",".join(services.IMPORT_COLUMNS)
+    assert template.content.decode().splitlines()[0] == ",".join(imports.IMPORT_COLUMNS)
 
 
 def test_the_lot_page_shows_the_official_score_and_the_radar_chart(client, q_grader, second_grader, lot, submit):
@@ -196,7 +198,7 @@ def test_the_lot_page_shows_the_official_score_and_the_radar_chart(client, q_gra
     submit(second_grader, lot, overall=Decimal("8.50"))
     html = client.get(reverse("lots:detail", args=[lot.pk])).content.decode()
     assert 'id="cupping"' in html
-    assert "83.00" in html and "2 independent graders, spread 1.00" in html
+    assert "SCA 83.00" in html and "2 independent graders, spread 1.00" in html
     assert 'class="radar-shape"' in html and "<svg" in html
     assert "style=" not in html.split('id="cupping"')[1].split("</section>")[0]
 
@@ -243,7 +245,10 @@ def test_admin_lists_cupping_records_read_only(client, q_grader, producer, lot, 
     client.force_login(admin_user, backend="accounts.backends.EmailBackend")
     sheet = submit(q_grader, lot)
     services.request_create(lot=lot, by=producer)
+    coe = submit(factories.QGraderFactory(), lot, "coe")
     for model in ("cuppingsheet", "cuppingrequest", "greengrading", "lotscore"):
         assert client.get(f"/admin/cupping/{model}/").status_code == 200, model
     assert client.get(f"/admin/cupping/cuppingsheet/{sheet.pk}/change/").status_code == 200
+    assert client.get(f"/admin/cupping/cuppingsheet/{coe.pk}/change/").status_code == 200
+    assert b"coe" in client.get("/admin/cupping/cuppingsheet/?protocol__exact=coe").content
     assert client.get("/admin/cupping/cuppingsheet/add/").status_code == 403

@@ -20,6 +20,7 @@ from cupping import services
 from cupping.models import CuppingSheet, LotScore
 from tests import factories
 from tests.cupping.conftest import yesterday
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -102,17 +103,21 @@ def test_official_score_is_mean_graders_and_spread_per_protocol(q_grader, second
     assert (lot.official_score, lot.official_score_protocol) == (D("82.75"), "sca2004")
 
 
-def test_catalogue_shows_the_protocol_with_more_graders_and_ties_go_to_sca2004(q_grader, second_grader, lot, submit):
+def test_the_primary_score_is_sca2004_when_the_lot_has_one_whatever_the_grader_counts(
+    q_grader, second_grader, lot, submit
+):
+    """Primary protocol order SCA 2004 → CVA → CoE (cupping.scoring.PRIMARY_ORDER)."""
     submit(q_grader, lot, "cva")
     lot.refresh_from_db()
     assert lot.official_score_protocol == "cva"
-    submit(second_grader, lot)  # one grader each: the tie goes to sca2004
+    submit(second_grader, lot)  # an SCA 2004 score now exists: it is the primary one
     lot.refresh_from_db()
     assert (lot.official_score, lot.official_score_protocol) == (D("82.50"), "sca2004")
-    submit(second_grader, lot, "cva", overall=9)  # cva now has two graders
+    submit(second_grader, lot, "cva", overall=9)  # cva now has two graders: still SCA 2004
     lot.refresh_from_db()
-    assert lot.official_score_protocol == "cva"
-    assert lot.official_score == D("90.13")  # mean of 89.50 and 90.75, half up to the cent
+    assert (lot.official_score, lot.official_score_protocol) == (D("82.50"), "sca2004")
+    cva = LotScore.objects.get(lot=lot, protocol="cva")
+    assert (cva.mean, cva.graders, cva.is_catalogue_score) == (D("90.13"), 2, False)  # 89.50 and 90.75
 
 
 def test_a_grader_counts_once_with_their_latest_sheet(q_grader, lot, submit):
@@ -311,7 +316,7 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = clean_pdf()  # a real one-page PDF: the upload check parses it
 
 
 def test_an_image_original_is_sanitized_and_hashed(q_grader, lot, submit):

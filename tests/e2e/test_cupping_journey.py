@@ -1,5 +1,6 @@
 """Browser journey: a producer asks for cupping, a Q-grader enters an SCA sheet and uploads a CVA
-session CSV, and the lot page shows the official score and the radar chart."""
+session CSV (previewed, then confirmed), and the lot page shows each official score with its scale
+and the radar charts."""
 
 from __future__ import annotations
 
@@ -63,39 +64,58 @@ def test_cupping_from_request_to_radar_chart(live_server, page, browser_login, p
     page.check("input[name=independent]")
     page.click("form.sheet-form button[type=submit]")
     page.wait_for_selector("#final-score")
-    assert page.inner_text("#final-score") == "88.00"
+    assert page.inner_text("#final-score") == "SCA 88.00"
     assert page.inner_text("#sheet-notes") == "<b>jasmine</b>"  # shown as text, not markup
     req.refresh_from_db()
     assert req.status == "completed"
 
-    # …then uploads a CVA session CSV cupped by a panel of two; the progress bar reports the outcome.
+    # …then uploads a CVA session CSV of their own sheets; the page previews it, they confirm,
+    # and the progress bar reports the outcome.
     day = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
-    rows = [
-        f"{lot.pk},{panel[0].email},cva,{day},yes,8,8,8,8,8,7,7,8,0,0,stone fruit",
-        f"{lot.pk},{panel[1].email},cva,{day},yes,7,8,8,7,8,8,7,8,0,0,",
-    ]
+    rows = [f"{lot.pk},,cva,{day},yes,8,8,8,8,8,7,7,8,0,0,stone fruit"]
     page.goto(f"{live_server.url}{reverse('cupping:import')}")
     page.set_input_files(
         "input[name=file]",
         files=[{"name": "session.csv", "mimeType": "text/csv", "buffer": "\n".join([CVA_COLUMNS, *rows]).encode()}],
     )
     page.click("form.import-form button[type=submit]")
+    page.wait_for_selector(".job[data-status=previewed]", timeout=15000)
+    preview = page.locator(f"#preview-lot-{lot.pk}")
+    assert "CVA 93.50" in preview.inner_text()
+    assert "SCA 88.00" in preview.inner_text()  # the official score before and after
+    assert not CuppingSheet.objects.filter(protocol="cva").exists()  # nothing before confirming
+    page.click("form.import-confirm button[type=submit]")
     page.wait_for_selector(".job[data-status=succeeded]", timeout=15000)
-    assert "2 sheets imported" in page.inner_text("#import-job")
-    assert CuppingSheet.objects.filter(protocol="cva").count() == 2
+    assert "1 sheet imported" in page.inner_text("#import-job")
+    assert CuppingSheet.objects.filter(protocol="cva", grader=q_grader).count() == 1
+
+    # A panel member enters their own CVA sheet (the import never takes another grader's).
+    from cupping.services import sheet_submit
+
+    names = ("fragrance", "aroma", "flavor", "aftertaste", "acidity", "sweetness", "mouthfeel", "overall")
+    sheet_submit(
+        grader=panel[0],
+        lot=lot,
+        protocol="cva",
+        cupped_on=timezone.localdate() - datetime.timedelta(days=1),
+        independent=True,
+        values=dict(zip(names, (7, 8, 8, 7, 8, 8, 7, 8), strict=True)) | {"non_uniform_cups": 0, "defective_cups": 0},
+    )
     page.context.clear_cookies()
 
-    # Anyone reading the lot page sees the official scores and the radar charts.
+    # Anyone reading the lot page sees the official scores, each with its scale, and the radar charts.
     page.goto(lot_url)
     section = page.locator("#cupping")
-    cva = section.locator(".official-score[data-protocol=cva]")
-    sca = section.locator(".official-score[data-protocol=sca2004]")
-    assert cva.locator("strong").inner_text() == "93.13"  # (93.50 + 92.75) / 2, half up to the cent
-    assert "Official score" in cva.inner_text() and "2 independent graders" in cva.inner_text()
-    assert sca.locator("strong").inner_text() == "88.00"
-    assert cva.locator("svg polygon.radar-shape").count() == 1
-    assert sca.locator("svg text").count() == 10  # one label per SCA attribute
-    box = cva.locator("svg").bounding_box()
+    cva_block = section.locator(".official-score[data-protocol=cva]")
+    sca_block = section.locator(".official-score[data-protocol=sca2004]")
+    assert cva_block.locator("strong").inner_text() == "CVA 93.13"  # (93.50 + 92.75) / 2, half up
+    assert "2 independent graders" in cva_block.inner_text()
+    assert sca_block.locator("strong").inner_text() == "SCA 88.00"
+    assert "Official score" in sca_block.inner_text()  # SCA 2004 is the primary score
+    assert cva_block.locator("svg polygon.radar-shape").count() == 1
+    assert sca_block.locator("svg text").count() == 10  # one label per SCA attribute
+    box = cva_block.locator("svg").bounding_box()
     assert box is not None and box["width"] <= 390  # fits the phone-sized window
+    assert "SCA 88.00" in page.inner_text("#official-score") and "CVA 93.13" in page.inner_text("#official-score")
     lot.refresh_from_db()
-    assert (str(lot.official_score), lot.official_score_protocol) == ("93.13", "cva")
+    assert (str(lot.official_score), lot.official_score_protocol) == ("88.00", "sca2004")

@@ -8,13 +8,15 @@ import pytest
 
 from accounts.models import User
 from lots.models import CustodyEvent, Lot, LotPhoto
-from tests.e2e.conftest import open_menu
+from tests.e2e.conftest import confirm_signup_in_the_browser, open_menu
 from tests.lots.conftest import gps_exif, jpeg_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_producer_lists_a_lot_with_evidence_and_a_roaster_finds_it(live_server, page, roaster, browser_login, tmp_path):
+def test_producer_lists_a_lot_with_evidence_and_a_roaster_finds_it(
+    live_server, page, roaster, browser_login, tmp_path, mailoutbox
+):
     from lots.models import Variety, VarietyAlias
     from lots.varieties import seed
 
@@ -30,7 +32,8 @@ def test_producer_lists_a_lot_with_evidence_and_a_roaster_finds_it(live_server, 
     page.fill("[name=organisation]", "Finca Navegador")
     page.fill("[name=country]", "CO")
     page.click("form.signup button[type=submit]")
-    page.wait_for_url(f"{url}/accounts/dashboard/")
+    page.wait_for_url(f"{url}/accounts/signup/sent/")
+    confirm_signup_in_the_browser(page, live_server, mailoutbox, "a-long-coffee-pass")
     assert page.locator("#lots-panel").is_visible()
 
     # 2. Registers a farm and a plot (a point is enough for 2.5 ha).

@@ -9,10 +9,11 @@ from lots.models import Lot
 from marketplace.moderation.models import MicroLotClaim
 from tests.e2e.conftest import open_menu
 from tests.moderation.builders import genuine_lot
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = clean_pdf()
 
 
 def test_claim_evidence_request_custody_document_approval_and_badge(

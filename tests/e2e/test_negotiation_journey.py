@@ -12,6 +12,7 @@ import pytest
 from marketplace.negotiation.models import Negotiation, Order, SampleRequest
 from tests.e2e.conftest import open_menu
 from tests.factories import LotFactory
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -124,7 +125,7 @@ def test_shipment_delivery_claim_and_moderator_decision(
     order = services.negotiation_accept(negotiation=deal, by=producer)
     services.order_mark_paid(order=order, by=None, reference="bank-transfer")
     pdf = tmp_path / "bill-of-lading.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    pdf.write_bytes(clean_pdf())
     contexts = [browser.new_context(**browser_context_args) for _ in range(3)]
     try:
         producer_page, roaster_page, moderator_page = (c.new_page() for c in contexts)

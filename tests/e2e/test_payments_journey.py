@@ -18,7 +18,11 @@ from marketplace.negotiation.models import SampleRequest
 from marketplace.payments.models import Payment, PaymentStatus, PayoutEntry
 from tests.e2e.conftest import open_menu
 from tests.factories import LotFactory
-from tests.payments.conftest import localstripe_url, stripe_on  # noqa: F401  (fixtures)
+from tests.payments.conftest import (  # noqa: F401  (fixtures; the guard is autouse here too)
+    localstripe_url,
+    stripe_is_never_called_inside_a_transaction,
+    stripe_on,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +123,32 @@ def test_offline_mode_bank_transfer_confirmed_by_a_moderator(
     page.wait_for_selector("[data-status=paid]")
     payment = Payment.objects.get()
     assert (payment.status, payment.amount_paid, payment.intent_id) == (PaymentStatus.PAID, Decimal("20.00"), reference)
+
+
+def test_a_moderator_records_a_bank_transfer_that_arrives_in_two_parts(
+    live_server: Any, page: Any, browser_login: Any, roaster: Any, producer: Any, moderator: Any
+) -> None:
+    from marketplace.payments import services
+    from marketplace.payments.models import SubjectKind
+
+    lot = LotFactory(producer=producer, name="Finca Dos Partes")
+    sample = SampleRequest.objects.create(
+        lot=lot, roaster=roaster, producer=producer, grams=300, fee=Decimal("20.00"), currency="USD", status="accepted"
+    )
+    payment = services.payment_open(by=roaster, subject_kind=SubjectKind.SAMPLE, subject_id=sample.pk)
+    browser_login(page, moderator)
+    page.goto(f"{live_server.url}/payments/{payment.public_id}/")
+    page.fill("#received-form input[name=amount]", "5.00")
+    page.fill("#received-form input[name=reference]", "WIRE-A")
+    page.click("#received-form button[type=submit]")
+    page.wait_for_selector("[data-status=partially_paid]")
+    assert "15.00 USD" in page.inner_text("#line-due")
+    # The form now offers what is still due; the second transfer completes the payment.
+    assert page.input_value("#received-form input[name=amount]") == "15.00"
+    page.fill("#received-form input[name=reference]", "WIRE-B")
+    page.click("#received-form button[type=submit]")
+    page.wait_for_selector("[data-status=paid]")
+    assert "WIRE-A" in page.inner_text("#transfers-received") and "WIRE-B" in page.inner_text("#transfers-received")
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_paid) == (PaymentStatus.PAID, Decimal("20.00"))
+    assert sum(PayoutEntry.objects.filter(payment=payment).values_list("amount", flat=True)) == Decimal("20.00")

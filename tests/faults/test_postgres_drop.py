@@ -19,8 +19,8 @@ import pytest
 import requests
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from accounts.services_tokens import api_token_create
 from core.models import AuditEvent
 from lots import services as lot_services
 from lots.models import Lot
@@ -86,9 +86,9 @@ def listed_lot(transactional_db: Any, require_postgres: None, producer: Any) -> 
 def test_an_api_write_gets_a_json_500_leaves_nothing_and_the_next_request_works(
     live_server: Any, listed_lot: Lot, producer: Any, drop_connection_after_audit: list[int]
 ) -> None:
-    token = Token.objects.create(user=producer)
+    _token, plain = api_token_create(user=producer, name="fault test")
     http = requests.Session()
-    http.headers["Authorization"] = f"Token {token.key}"
+    http.headers["Authorization"] = f"Token {plain}"
     url = f"{live_server.url}/api/v1/lots/{listed_lot.pk}/"
     before = Lot.objects.values("price", "version", "updated_at").get(pk=listed_lot.pk)
     audits = AuditEvent.objects.count()

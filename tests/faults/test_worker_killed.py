@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from core.models import AuditEvent, Job, Notification
 from core.services import notify
+from cupping.imports import cupping_import_confirm, cupping_import_start
 from cupping.models import CuppingSheet
-from cupping.services import cupping_import_start
 from lots.models import Lot
 from marketplace.payments import providers
 from marketplace.payments import services as payment_services
@@ -192,9 +192,10 @@ def test_a_premium_sweep_finishes_once_and_matches_the_per_lot_path(
     "stall",
     [
         # inside the import's transaction, with every sheet saved but nothing committed
-        "cupping.services:lot_score_recompute:before",
-        # after the sheets committed, before the job was marked finished
-        "cupping.services:_notify_named_graders:before",
+        "cupping.imports:lot_score_recompute:before",
+        # after the sheets committed, before the job was marked finished (the check-and-preview
+        # run never calls job_finish for a valid file, so the stall hits the confirmed run)
+        "cupping.imports:job_finish:before",
     ],
     ids=["mid-transaction", "after-commit"],
 )
@@ -208,7 +209,11 @@ def test_a_csv_cupping_import_lands_one_set_of_sheets(
     committed: list[int] = []
 
     def enqueue() -> None:
-        jobs.append(cupping_import_start(by=q_grader, data=csv_text))
+        # Upload, let worker A check it (nothing stalls before the preview), then confirm.
+        job = cupping_import_start(by=q_grader, data=csv_text)
+        jobs.append(job)
+        assert wait_for(lambda: Job.objects.get(pk=job.pk).status == Job.Status.PREVIEWED, 60)
+        cupping_import_confirm(job_id=job.pk, by=q_grader)
 
     def finished() -> bool:
         return Job.objects.get(pk=jobs[0].pk).finished

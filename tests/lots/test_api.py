@@ -9,6 +9,7 @@ from lots import services
 from lots.models import CustodyEvent, Lot, LotPhoto
 from tests.factories import LotFactory
 from tests.lots.conftest import jpeg_bytes
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,7 @@ def test_producer_creates_farm_plot_and_lot_then_lists_it(api, producer):
             "name": "Hill",
             "area_ha": "1.2",
             "variety_names": ["heirloom"],
-            "geometry": {"type": "Point", "coordinates": [38.6, 5.9]},
+            "geometry": {"type": "Point", "coordinates": [38.612345, 5.912345]},
         },
     )
     assert plot.status_code == 201, plot.json()
@@ -203,7 +204,7 @@ def test_custody_events_api_uses_the_documented_fields_and_verifies(api, produce
     )
     assert response.status_code == 201, response.json()
     assert response.json().keys() >= EVENT_FIELDS
-    pdf = SimpleUploadedFile("ticket.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("ticket.pdf", clean_pdf(), content_type="application/pdf")
     response = client.post(
         f"/api/v1/lots/{draft.pk}/custody-events/",
         {
@@ -222,14 +223,38 @@ def test_custody_events_api_uses_the_documented_fields_and_verifies(api, produce
     assert response.json()["documents"][0]["name"] == "ticket.pdf"
     events = client.get(f"/api/v1/lots/{draft.pk}/custody-events/").json()["results"]
     assert [e["stage"] for e in events] == ["harvest", "depulping"]
+    head = CustodyEvent.objects.get(lot=draft, seq=2).content_hash
     assert client.get(f"/api/v1/lots/{draft.pk}/custody-verify/").json() == {
         "ok": True,
         "count": 2,
         "first_broken_seq": None,
         "reason": "",
+        "code": "ok",
+        "head_hash": head,
     }
     CustodyEvent.objects.filter(seq=1).update(separated=False)
     assert client.get(f"/api/v1/lots/{draft.pk}/custody-verify/").json()["first_broken_seq"] == 1
+
+
+def test_the_api_reports_a_removed_last_event_with_its_reason(api, producer, draft):
+    client = api(producer)
+    for stage, state_out in (("harvest", "cherry"), ("depulping", "parchment")):
+        body = {
+            "stage": stage,
+            "occurred_on": "2025-10-03",
+            "state_in": "cherry",
+            "state_out": state_out,
+            "weight_in_kg": "1500",
+            "weight_out_kg": "1500" if stage == "harvest" else "330",
+            "separated": True,
+        }
+        assert client.post(f"/api/v1/lots/{draft.pk}/custody-events/", body, format="json").status_code == 201
+    CustodyEvent.objects.filter(lot=draft, seq=2).delete()
+    data = client.get(f"/api/v1/lots/{draft.pk}/custody-verify/").json()
+    assert (data["ok"], data["code"], data["first_broken_seq"]) == (False, "truncated", 2)
+    assert data["reason"] == "the chain ends at event 1 but the lot recorded 2 events: the last event was removed"
+    passport = client.get(f"/api/v1/lots/{draft.pk}/passport/").json()["lot"]["custody"]
+    assert (passport["event_count"], passport["verified"], passport["code"]) == (2, False, "truncated")
 
 
 def test_passport_api_is_geojson(api, roaster, producer, draft):

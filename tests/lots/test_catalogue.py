@@ -155,8 +155,8 @@ def test_catalogue_page_runs_a_fixed_number_of_queries(roaster_client, producer,
 def test_list_api_runs_a_fixed_number_of_queries(api, roaster, producer, django_assert_num_queries, page_size):
     _many_lots(producer, 40)
     client = api(roaster)
-    # variety choices (filter parsing), count, rows, tags, plots, group members
-    with django_assert_num_queries(6):
+    # variety choices (filter parsing), count, rows, tags, plots, group members, official scores
+    with django_assert_num_queries(7):
         response = client.get("/api/v1/lots/", {"page_size": page_size})
     assert len(response.json()["results"]) == page_size
 

@@ -9,10 +9,11 @@ from lots import services
 from lots.custody import GENESIS
 from lots.models import CustodyDocument, CustodyEvent
 from tests.lots.conftest import jpeg_bytes
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = clean_pdf()  # a real one-page PDF: the upload check parses it
 
 
 def add(lot, by, stage="harvest", w_in="1800", w_out="1800", state_in="cherry", state_out="cherry", **kw):
@@ -81,10 +82,130 @@ def test_rewriting_an_event_and_its_hash_still_breaks_the_next_link(chain):
     assert (result.ok, result.first_broken_seq) == (False, 2)
 
 
-def test_deleting_an_event_leaves_a_gap_that_is_detected(chain):
+def test_deleting_a_middle_event_is_reported_as_a_sequence_gap_naming_the_missing_event(chain):
     CustodyEvent.objects.filter(pk=chain[1].pk).delete()
     result = services.custody_verify(chain[0].lot)
-    assert (result.ok, result.first_broken_seq) == (False, 3)
+    assert (result.ok, result.first_broken_seq, result.code) == (False, 3, "sequence_gap")
+    assert result.reason == "sequence gap: event 2 is missing before event 3"
+
+
+def test_deleting_the_first_event_is_reported_as_a_sequence_gap_at_event_one(chain):
+    CustodyEvent.objects.filter(pk=chain[0].pk).delete()
+    result = services.custody_verify(chain[0].lot)
+    assert (result.ok, result.first_broken_seq, result.code) == (False, 2, "sequence_gap")
+    assert result.reason == "sequence gap: event 1 is missing before event 2"
+
+
+def test_deleting_the_last_event_is_detected_against_the_lots_anchored_head(chain):
+    """Issue 13: the shorter chain is consistent in itself; only the anchored head shows the loss."""
+    CustodyEvent.objects.filter(pk=chain[2].pk).delete()
+    result = services.custody_verify(chain[0].lot)
+    assert (result.ok, result.first_broken_seq, result.code) == (False, 3, "truncated")
+    assert result.reason == "the chain ends at event 2 but the lot recorded 3 events: the last event was removed"
+
+
+def test_deleting_every_event_is_detected(chain):
+    CustodyEvent.objects.filter(lot=chain[0].lot).delete()
+    result = services.custody_verify(chain[0].lot)
+    assert (result.ok, result.count, result.code) == (False, 0, "truncated")
+
+
+def test_editing_an_event_is_reported_as_changed_content(chain):
+    CustodyEvent.objects.filter(pk=chain[1].pk).update(notes="blended")
+    result = services.custody_verify(chain[0].lot)
+    assert (result.ok, result.first_broken_seq, result.code) == (False, 2, "content_mismatch")
+    assert result.reason == "event 2 was changed after it was recorded: its content does not match its hash"
+
+
+def test_reordering_two_events_is_reported_as_a_broken_link(chain):
+    CustodyEvent.objects.filter(pk=chain[1].pk).update(seq=99)
+    CustodyEvent.objects.filter(pk=chain[2].pk).update(seq=2)
+    CustodyEvent.objects.filter(pk=chain[1].pk).update(seq=3)
+    result = services.custody_verify(chain[0].lot)
+    assert (result.ok, result.first_broken_seq, result.code) == (False, 2, "link_mismatch")
+    assert result.reason == "event 2 does not link to the event before it: events were re-ordered or replaced"
+
+
+def test_each_append_moves_the_lots_anchored_head_in_the_same_transaction(chain):
+    from lots.models import Lot
+
+    lot = Lot.objects.get(pk=chain[0].lot_id)
+    assert (lot.custody_count, lot.custody_head_hash) == (3, chain[2].content_hash)
+
+
+def test_appending_after_the_last_event_was_deleted_keeps_the_gap_visible(chain, producer):
+    CustodyEvent.objects.filter(pk=chain[2].pk).delete()
+    fourth = add(
+        chain[0].lot, producer, stage="milling", state_in="parchment", state_out="green", w_in="330", w_out="265"
+    )
+    assert fourth.seq == 4 and fourth.prev_hash == chain[2].content_hash
+    result = services.custody_verify(chain[0].lot)
+    assert (result.ok, result.code, result.reason) == (
+        False,
+        "sequence_gap",
+        "sequence gap: event 3 is missing before event 4",
+    )
+
+
+def test_deleting_the_last_event_and_rewinding_the_lot_is_caught_by_the_claim_decision(chain, moderator):
+    """The head a moderator decided on is recorded with the decision: rewinding the lot's own
+    anchor as well does not hide the removed event."""
+    from django.utils import timezone
+
+    from lots.models import Lot
+    from marketplace.moderation import services as moderation
+    from marketplace.moderation.models import ClaimDecision, MicroLotClaim
+
+    lot = chain[0].lot
+    claim = MicroLotClaim.objects.create(
+        lot=lot,
+        producer=lot.producer,
+        kind="micro",
+        isolation="geographic",
+        statement="Kept apart from picking to packing.",
+        waiting_since=timezone.now(),
+    )
+    decision = moderation.claim_decide(
+        claim=claim, by=moderator, decision="request_evidence", reason="Please add the milling ticket."
+    )
+    assert (decision.custody_count, decision.custody_head_hash) == (3, chain[2].content_hash)
+    assert ClaimDecision.objects.get(pk=decision.pk).custody_count == 3
+    CustodyEvent.objects.filter(pk=chain[2].pk).delete()
+    Lot.objects.filter(pk=lot.pk).update(custody_count=2, custody_head_hash=chain[1].content_hash)
+    result = services.custody_verify(lot)
+    assert (result.ok, result.code) == (False, "truncated")
+    assert result.reason == (
+        f"the chain ends at event 2 but claim decision #{decision.pk} recorded 3 events: the last event was removed"
+    )
+
+
+def test_a_rewritten_chain_diverges_from_the_head_a_decision_recorded(chain, moderator):
+    from django.utils import timezone
+
+    from lots.custody import chain_hash, event_content
+    from lots.models import Lot
+    from marketplace.moderation import services as moderation
+    from marketplace.moderation.models import MicroLotClaim
+
+    lot = chain[0].lot
+    claim = MicroLotClaim.objects.create(
+        lot=lot,
+        producer=lot.producer,
+        kind="micro",
+        isolation="geographic",
+        statement="Kept apart from picking to packing.",
+        waiting_since=timezone.now(),
+    )
+    decision = moderation.claim_decide(claim=claim, by=moderator, decision="request_evidence", reason="More, please.")
+    # Forge the last event and its hash consistently, and the lot's anchor with it.
+    CustodyEvent.objects.filter(pk=chain[2].pk).update(weight_out_kg=Decimal("390"))
+    forged = CustodyEvent.objects.get(pk=chain[2].pk)
+    new_hash = chain_hash(forged.prev_hash, event_content(forged))
+    CustodyEvent.objects.filter(pk=forged.pk).update(content_hash=new_hash)
+    Lot.objects.filter(pk=lot.pk).update(custody_head_hash=new_hash)
+    result = services.custody_verify(lot)
+    assert (result.ok, result.first_broken_seq, result.code) == (False, 3, "head_mismatch")
+    assert f"claim decision #{decision.pk}" in result.reason
 
 
 def test_events_cannot_be_edited_or_deleted_through_the_orm(chain):

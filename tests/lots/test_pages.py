@@ -10,10 +10,11 @@ from django.urls import reverse
 from lots import services
 from lots.models import Farm, Lot, LotPhoto, Plot
 from tests.lots.conftest import jpeg_bytes
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+PDF = clean_pdf()
 
 
 def lot_post(**overrides):
@@ -40,17 +41,24 @@ def test_producer_registers_farm_and_point_plot_through_the_pages(producer_clien
     farm = Farm.objects.get(producer=producer)
     response = producer_client.post(
         reverse("lots:plot_create", args=[farm.pk]),
-        {"name": "Loma", "area_ha": "2", "latitude": "2.45", "longitude": "-76.6", "varieties": "Gesha, Caturra"},
+        {
+            "name": "Loma",
+            "area_ha": "2",
+            "latitude": "2.450000",
+            "longitude": "-76.600000",
+            "varieties": "Gesha, Caturra",
+        },
     )
     assert response.status_code == 302
     plot = Plot.objects.get(farm=farm)
-    assert plot.geometry == {"type": "Point", "coordinates": [-76.6, 2.45]}
+    assert plot.geometry == {"type": "Point", "coordinates": [Decimal("-76.600000"), Decimal("2.450000")]}
+    assert str(plot.geometry["coordinates"][1]) == "2.450000"  # the six places are kept
 
 
 def test_plot_form_explains_why_a_big_plot_needs_a_polygon(producer_client, farm):
     response = producer_client.post(
         reverse("lots:plot_create", args=[farm.pk]),
-        {"name": "Big", "area_ha": "12", "latitude": "2.45", "longitude": "-76.6"},
+        {"name": "Big", "area_ha": "12", "latitude": "2.450000", "longitude": "-76.600000"},
     )
     assert response.status_code == 400
     assert "needs a polygon" in response.content.decode()

@@ -4,6 +4,7 @@ import zlib
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from PIL import Image
 
 from lots import services
@@ -130,3 +131,50 @@ def test_removing_a_photo_is_audited(draft, producer, no_broker):
     services.photo_remove(photo=photo, by=producer)
     assert not LotPhoto.objects.exists()
     assert AuditEvent.objects.filter(action="lot.photo_removed").exists()
+
+
+def _stored(names):
+    from django.core.files.storage import default_storage
+
+    return {name for name in names if default_storage.exists(name)}
+
+
+def test_removing_a_photo_read_before_its_derivatives_were_made_deletes_them_too(
+    draft, producer, no_broker, django_capture_on_commit_callbacks
+):
+    """The page reads the photo, the task then writes thumb/medium/large, then the removal commits:
+    the files are taken from the row under its lock, so no derivative stays in public storage."""
+    [photo] = upload(draft, producer, jpeg_bytes((400, 300)))
+    stale = LotPhoto.objects.get(pk=photo.pk)  # what the delete view read: no derivatives yet
+    assert services.photo_derivatives_make(photo_id=photo.pk) == "done"
+    fresh = LotPhoto.objects.get(pk=photo.pk)
+    names = [f.name for f in (fresh.image, fresh.thumb, fresh.medium, fresh.large)]
+    assert len(_stored(names)) == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        services.photo_remove(photo=stale, by=producer)
+    assert _stored(names) == set()
+    assert not LotPhoto.objects.filter(pk=photo.pk).exists()
+    # A second removal (another tab) is quiet and changes nothing.
+    services.photo_remove(photo=stale, by=producer)
+
+
+def test_public_photos_revalidate_so_a_lot_going_private_stops_showing_them_at_once(draft, producer, no_broker, client):
+    from lots.models import LotStatus
+
+    services.lot_transition(lot=draft, to=LotStatus.LISTED, by=producer, reason="test")
+    [photo] = upload(draft, producer, jpeg_bytes((400, 300)))
+    url = f"/lots/photos/{photo.pk}/image/"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert "no-cache" in first["Cache-Control"] and "max-age" not in first["Cache-Control"]
+    etag = first["ETag"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and not again.content
+    # The lot is withdrawn: a cache revalidating with its ETag gets nothing, not a 304.
+    services.lot_transition(lot=draft, to=LotStatus.WITHDRAWN, by=producer, reason="test")
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+    owner = Client()
+    owner.force_login(producer)
+    private = owner.get(url)
+    assert private.status_code == 200 and private["Cache-Control"] == "private, no-store"
+    assert "ETag" not in private

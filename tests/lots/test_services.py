@@ -38,7 +38,7 @@ def test_producer_registers_a_farm_and_a_point_plot(producer):
         data={
             "name": "P1",
             "area_ha": "3.5",
-            "geometry": {"type": "Point", "coordinates": [-77.1, 1.2]},
+            "geometry": {"type": "Point", "coordinates": [-77.123456, 1.212345]},
             "varieties": ["Geisha", "caturra"],
         },
     )
@@ -280,10 +280,22 @@ def test_illegal_transition_is_a_conflict(draft, producer):
 
 def test_trade_services_may_reserve_a_listed_lot_for_a_buyer_but_not_withdraw_it(draft, producer, roaster):
     services.lot_transition(lot=draft, to="listed", by=producer)
-    assert services.lot_transition(lot=draft, to="reserved", by=roaster).status == "reserved"
+    assert services.lot_transition(lot=draft, to="reserved", by=roaster, system=True).status == "reserved"
     assert services.lot_transition(lot=draft, to="sold_out", by=None).status == "sold_out"
     with pytest.raises(PermissionDenied):
+        services.lot_transition(lot=draft, to="withdrawn", by=roaster, system=True)
+    with pytest.raises(PermissionDenied):
         services.lot_withdraw(lot=draft, by=roaster)
+
+
+def test_a_buyer_acting_for_themselves_cannot_move_a_listed_lot(draft, producer, roaster, second_producer):
+    """Issue 13: only the owner, a moderator or the system acting for an order moves a lot."""
+    services.lot_transition(lot=draft, to="listed", by=producer)
+    for actor in (roaster, second_producer):
+        for to in ("reserved", "sold_out", "withdrawn", "draft", "listed"):
+            with pytest.raises(PermissionDenied):
+                services.lot_transition(lot=draft, to=to, by=actor)
+    assert Lot.objects.get(pk=draft.pk).status == "listed"
 
 
 def test_outsider_cannot_list_someone_elses_draft(draft, outsider):
@@ -309,6 +321,8 @@ def test_weight_below_the_reserved_kilograms_is_refused(draft, producer):
 
 def test_origin_country_follows_the_farm_and_the_group(draft, producer, farm):
     assert draft.origin_country == "CO"
+    # The farm's plots must lie in its new country: a plot at Tulcán, on the Ecuadorian side of the border.
+    farm.plots.update(geometry={"type": "Point", "coordinates": [Decimal("-77.717300"), Decimal("0.811900")]})
     services.farm_update(farm=farm, by=producer, data={"country": "EC"})
     draft.refresh_from_db()
     assert draft.origin_country == "EC"

@@ -15,7 +15,7 @@ from tests import factories
 from tests.fuzzing import basic, keep_test_connection  # noqa: F401  (autouse fixture)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
-PATHS = r"^/api/v1/(lots/\{lot_id\}/claim/|claims/)"
+PATHS = r"^/api/v1/(lots/\{lot_id\}/(claim|verification)/|claims/)"
 
 anon_schema = schemathesis.openapi.from_wsgi("/api/schema/", application).include(path_regex=PATHS)
 anon_schema.config.generation.update(with_security_parameters=False)
@@ -45,6 +45,7 @@ def test_the_fuzzed_operations_are_the_moderation_ones():
     assert labels == {
         "GET /api/v1/lots/{lot_id}/claim/",
         "POST /api/v1/lots/{lot_id}/claim/",
+        "GET /api/v1/lots/{lot_id}/verification/",
         "GET /api/v1/claims/",
         "POST /api/v1/claims/{id}/decision/",
         "POST /api/v1/claims/{id}/reply/",

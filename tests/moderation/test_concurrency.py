@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -12,9 +13,12 @@ from django.db import connection
 
 from lots.models import Lot
 from marketplace.moderation import services
-from marketplace.moderation.models import ClaimDecision, MicroLotClaim
+from marketplace.moderation.models import ClaimDecision, EvidenceChange, MicroLotClaim
+from marketplace.pricing.models import LotPremium
 from tests import factories
-from tests.moderation.builders import add_chain
+from tests.moderation.builders import add_chain, genuine_lot
+
+D = Decimal
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +46,8 @@ def run_concurrently(fns: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
     return results
 
 
-def test_two_moderators_deciding_at_once_make_exactly_one_decision(require_postgres, producer, no_broker):
-    lot = factories.LotFactory(producer=producer)
+def test_two_moderators_deciding_at_once_make_exactly_one_decision(require_postgres, producer, q_grader, no_broker):
+    lot = genuine_lot(producer, q_grader)  # every hallmark passes: an approval needs no override
     claim = services.claim_submit(lot=lot, by=producer, kind="micro", isolation="geographic", statement=STATEMENT)
     mods = [factories.ModeratorFactory() for _ in range(4)]
     decisions = ["approve", "reject", "approve", "reject"]
@@ -84,14 +88,15 @@ def test_concurrent_submissions_create_one_claim(require_postgres, producer, no_
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_an_approval_racing_an_evidence_change_never_leaves_a_badge_on_an_unapproved_claim(
-    require_postgres, producer, moderator, no_broker, attempt
+    require_postgres, producer, moderator, q_grader, no_broker, attempt
 ):
-    lot = factories.LotFactory(producer=producer)
+    lot = genuine_lot(producer, q_grader)
     claim = services.claim_submit(lot=lot, by=producer, kind="micro", isolation="geographic", statement=STATEMENT)
     res = run_concurrently(
         [
             partial(services.claim_decide, claim=claim, by=moderator, decision="approve", reason="Approved in a race."),
-            partial(add_chain, lot, [("harvest", "cherry", "cherry", "1800", "1750")]),
+            # A harmless new event (the packed bags reach the warehouse): every hallmark still passes.
+            partial(add_chain, lot, [("warehouse", "green", "green", "300", "300")]),
         ]
     )
     assert [r[0] for r in res] == ["ok", "ok"], res
@@ -100,3 +105,20 @@ def test_an_approval_racing_an_evidence_change_never_leaves_a_badge_on_an_unappr
     # Either the change came first (approved, badge on) or it re-opened the approval (pending, no badge).
     assert (claim.status, badge) in {("approved", "micro"), ("pending", "")}
     assert claim.evidence_version == 2
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_recomputes_racing_on_an_approved_claim_whose_premium_now_fails_reopen_it_once(
+    require_postgres, producer, moderator, q_grader, no_broker, attempt
+):
+    lot = genuine_lot(producer, q_grader)
+    claim = services.claim_submit(lot=lot, by=producer, kind="micro", isolation="geographic", statement=STATEMENT)
+    services.claim_decide(claim=claim, by=moderator, decision="approve", reason="Every hallmark passes.")
+    # The premium is recomputed against another baseline (not an evidence change that re-opens).
+    LotPremium.objects.filter(lot=lot).update(premium_ratio=D("14"), flag_over_10x=True)
+    res = run_concurrently([partial(services.claim_recompute, claim_id=claim.pk) for _ in range(3)])
+    assert sorted(r[1] for r in res) == ["computed", "computed", "reopened"], res
+    claim.refresh_from_db()
+    assert (claim.status, claim.reopened_count) == ("pending", 1)
+    assert Lot.objects.get(pk=lot.pk).verified_badge == ""
+    assert EvidenceChange.objects.filter(claim=claim, kind="hallmarks", reopened=True).count() == 1

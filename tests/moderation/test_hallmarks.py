@@ -39,8 +39,10 @@ def genuine(**changes) -> Evidence:
         farm_name="La Esperanza",
         plots=[PlotEvidence("El Alto", D("2.5"), None)],
         custody=steps(),
-        sheets=[SheetEvidence(grader_id=7, independent=True, score=D("88.5"), has_signed_original=True)],
-        official_score=D("88.5"),
+        harvest_year=2025,
+        sheets=[
+            SheetEvidence(grader_id=7, independent=True, score=D("88.5"), has_signed_original=True, harvest_year=2025)
+        ],
         signed_originals=1,
         green_gradings=1,
         plot_photos=1,
@@ -147,20 +149,108 @@ def test_weight_gained_between_stages_fails_separation():
 def test_a_missing_stage_fails_separation():
     chain = [c for c in CHAIN if c[0] != "fermentation"]
     finding = h.check_separation(genuine(custody=steps(chain)))
-    assert finding.result == "fail" and "fermentation" in finding.reason
+    assert finding.result == "fail" and "no custody event for fermentation" in finding.reason
 
 
-def test_naturals_need_no_depulping():
+# DOMAIN.md §10: the stages depend on the declared process.
+NATURAL = [
+    ("harvest", "cherry", "cherry", "1000", "980"),
+    ("drying", "cherry", "dried_cherry", "980", "330"),  # 2.97:1
+    ("milling", "dried_cherry", "green", "330", "165"),  # 2.0:1 hulling
+    ("packaging", "green", "green", "165", "165"),
+]
+HONEY = [
+    ("harvest", "cherry", "cherry", "1800", "1750"),
+    ("depulping", "cherry", "parchment", "1750", "900"),
+    ("drying", "parchment", "parchment", "900", "375"),  # with its mucilage: 4.67:1
+    ("milling", "parchment", "green", "375", "305"),
+    ("packaging", "green", "green", "305", "300"),
+]
+# An anaerobic natural ferments its whole cherries before drying them.
+NATURAL_FERMENTED = [
+    NATURAL[0],
+    ("fermentation", "cherry", "cherry", "980", "975"),
+    ("drying", "cherry", "dried_cherry", "975", "330"),
+    *NATURAL[2:],
+]
+WET_HULLED = [
+    ("harvest", "cherry", "cherry", "1800", "1750"),
+    ("depulping", "cherry", "parchment", "1750", "900"),
+    ("fermentation", "parchment", "parchment", "900", "880"),  # short
+    ("drying", "parchment", "parchment", "880", "560"),  # partial, to 30-50 % moisture
+    ("wet_hulling", "parchment", "green", "560", "420"),
+    ("drying", "green", "green", "420", "310"),  # the green dried: 1750/310 = 5.6:1
+    ("packaging", "green", "green", "310", "300"),
+]
+
+
+def natural(chain=NATURAL, **changes) -> Evidence:
+    return genuine(process="natural", weight_kg=D("160"), custody=steps(chain), **changes)
+
+
+def test_a_natural_needs_no_depulping_and_no_fermentation_tank():
+    """DOMAIN.md §10: natural = harvest → drying in the cherry → hulling/milling → packaging."""
+    finding = h.check_separation(natural())
+    assert finding.result == "pass", finding.reason
+    washed = h.check_separation(replace(natural(), process="washed"))  # a washed coffee must be depulped
+    assert washed.result == "fail" and "depulping, fermentation" in washed.reason
+
+
+def test_depulping_a_natural_is_a_warning():
+    """DOMAIN.md §10: a stage the process cannot have (depulping a natural) is a warning."""
+    chain = [NATURAL[0], ("depulping", "cherry", "cherry", "980", "980"), *NATURAL[1:]]
+    finding = h.check_separation(natural(chain))
+    assert finding.result == "warn"
+    assert "a natural coffee has no depulping stage" in finding.reason
+
+
+def test_a_fermentation_tank_on_a_plain_natural_is_a_warning_asking_for_the_declared_process():
+    finding = h.check_separation(natural(NATURAL_FERMENTED))
+    assert finding.result == "warn" and "anaerobic" in finding.reason
+
+
+@pytest.mark.parametrize("modifier", ["anaerobic", "extended_fermentation"])
+def test_an_anaerobic_or_extended_fermentation_natural_must_record_its_fermentation(modifier):
+    """DOMAIN.md §10: anaerobic or extended-fermentation naturals record fermentation when declared."""
+    finding = h.check_separation(natural(process_modifiers=[modifier]))
+    assert finding.result == "fail" and "no custody event for fermentation" in finding.reason
+    assert h.check_separation(natural(NATURAL_FERMENTED, process_modifiers=[modifier])).result == "pass"
+
+
+def test_a_honey_is_depulped_and_dried_with_its_mucilage_with_or_without_a_fermentation():
+    """DOMAIN.md §10: honey = harvest → depulping → drying with mucilage → milling → packaging."""
+    ev = genuine(process="honey", custody=steps(HONEY))
+    assert h.check_separation(ev).result == "pass", h.check_separation(ev).reason
+    fermented = [*HONEY[:2], ("fermentation", "parchment", "parchment", "900", "900"), *HONEY[2:]]
+    assert h.check_separation(replace(ev, custody=steps(fermented))).result == "pass"
+    no_depulping = [c for c in HONEY if c[0] != "depulping"]
+    finding = h.check_separation(replace(ev, custody=steps(no_depulping)))
+    assert finding.result == "fail" and "depulping" in finding.reason
+
+
+def test_a_wet_hulled_coffee_is_hulled_wet_and_dried_again_as_green():
+    """DOMAIN.md §10: wet-hulled = harvest → depulping → short fermentation → partial drying → wet hulling
+    → drying of green → packaging."""
+    ev = genuine(process="semi_washed", custody=steps(WET_HULLED))
+    assert h.check_separation(ev).result == "pass", h.check_separation(ev).reason
+    finding = h.check_separation(replace(ev, custody=steps([c for c in WET_HULLED if c[0] != "wet_hulling"])))
+    assert finding.result == "fail" and "wet hulling" in finding.reason
+    once = [c for i, c in enumerate(WET_HULLED) if i != 5]
+    finding = h.check_separation(replace(ev, custody=steps(once)))
+    assert finding.result == "fail" and "drying (2 needed, 1 recorded)" in finding.reason
+    # A washed chain has no wet hulling.
+    assert "a washed coffee has no wet hulling stage" in h.check_separation(replace(ev, process="washed")).reason
+
+
+def test_stages_out_of_the_order_of_the_declared_process_warn():
     chain = [
-        ("harvest", "cherry", "cherry", "1000", "980"),
-        ("fermentation", "cherry", "cherry", "980", "960"),
-        ("drying", "cherry", "dried_cherry", "960", "330"),  # 2.97:1
-        ("milling", "dried_cherry", "green", "330", "165"),  # 2.0:1
-        ("packaging", "green", "green", "165", "165"),
+        CHAIN[0],
+        ("fermentation", "cherry", "cherry", "1750", "1750"),  # before depulping
+        ("depulping", "cherry", "parchment", "1750", "880"),
+        *CHAIN[3:],
     ]
-    ev = genuine(process="natural", weight_kg=D("160"), custody=steps(chain))
-    assert h.check_separation(ev).result == "pass"
-    assert h.check_separation(replace(ev, process="washed")).result == "fail"  # washed must be depulped
+    finding = h.check_separation(genuine(custody=steps(chain)))
+    assert finding.result == "warn" and "not in the order of a washed chain" in finding.reason
 
 
 def test_a_stage_not_kept_separate_fails():
@@ -192,22 +282,88 @@ def test_no_custody_fails_separation():
 # --- score ---
 
 
+def sheet(score, protocol="sca2004", grader=7, year=2025, **kw) -> SheetEvidence:
+    return SheetEvidence(grader, True, D(score), protocol=protocol, harvest_year=year, **kw)
+
+
 @pytest.mark.parametrize(
     ("score", "expected"), [("86", "pass"), ("91.25", "pass"), ("85.75", "warn"), ("80", "warn"), ("79.75", "fail")]
 )
-def test_score_bands(score, expected):
-    ev = genuine(official_score=D(score), sheets=[SheetEvidence(7, True, D(score))])
-    assert result(h.check_score, ev) == expected
+def test_sca_2004_score_bands(score, expected):
+    """DESIGN.md hallmark 4: SCA 2004 ≥ 86 passes, 80–86 warns, < 80 is not specialty."""
+    finding = h.check_score(genuine(sheets=[sheet(score)]))
+    assert finding.result == expected
+    assert f"SCA {D(score):.2f}" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [("84.25", "pass"), ("89.50", "pass"), ("84.00", "warn"), ("79.00", "warn"), ("78.75", "fail"), ("58", "fail")],
+)
+def test_cva_scores_are_judged_on_cva_thresholds_not_on_80_and_86(score, expected):
+    """DOMAIN.md §3 / DESIGN.md hallmark 4: an all-5 CVA sheet is 79.00; CVA has its own thresholds."""
+    finding = h.check_score(genuine(sheets=[sheet(score, "cva")]))
+    assert finding.result == expected
+    assert f"CVA {D(score):.2f}" in finding.reason and "SCA" not in finding.reason
+
+
+def test_cup_of_excellence_scores_use_the_sca_2004_thresholds():
+    assert h.check_score(genuine(sheets=[sheet("87", "coe")])).result == "pass"
+    assert h.check_score(genuine(sheets=[sheet("85", "coe")])).result == "warn"
+
+
+def test_cva_thresholds_are_settings(monkeypatch):
+    from marketplace.moderation import conf
+
+    monkeypatch.setitem(conf.SCORE_THRESHOLDS, "cva", (D("86"), D("80")))
+    assert h.check_score(genuine(sheets=[sheet("84.50", "cva")])).result == "warn"
+
+
+def test_a_protocol_without_thresholds_is_never_judged_on_another_scale():
+    finding = h.check_score(genuine(sheets=[sheet("95", "mystery")]))
+    assert finding.result == "warn" and "no thresholds" in finding.reason
+
+
+def test_two_scales_are_judged_separately_and_never_averaged():
+    finding = h.check_score(genuine(sheets=[sheet("84", "sca2004", grader=7), sheet("88", "cva", grader=8)]))
+    assert finding.result == "warn"  # the SCA 84.00 warns; nothing averages it with the CVA 88.00 into 86
+    assert "SCA 84.00" in finding.reason and "CVA 88.00" in finding.reason and "86.00" not in finding.reason
+
+
+def test_only_the_current_harvest_counts_for_the_score():
+    """DESIGN.md hallmark 4: only the lot's current harvest counts."""
+    ev = genuine(sheets=[sheet("92", year=2024), sheet("84", grader=8)])
+    finding = h.check_score(ev)
+    assert finding.result == "warn" and "SCA 84.00" in finding.reason and "92" not in finding.reason.split(".")[0]
+    assert "1 sheet(s) from other harvests do not count" in finding.reason
+    finding = h.check_score(genuine(sheets=[sheet("92", year=2024)]))
+    assert finding.result == "fail" and "No official score for the 2025 harvest" in finding.reason
+
+
+def test_each_graders_latest_sheet_counts_once():
+    import datetime
+
+    old = sheet("80", cupped_on=datetime.date(2026, 1, 1), sheet_id=1)
+    new = sheet("88", cupped_on=datetime.date(2026, 2, 1), sheet_id=2)
+    other = sheet("87", grader=8, cupped_on=datetime.date(2026, 1, 15), sheet_id=3)
+    assert h.lot_official_scores(genuine(sheets=[new, old, other])) == {"sca2004": D("87.50")}
+
+
+def test_official_scores_given_by_the_cupping_app_are_used_as_they_are():
+    ev = genuine(sheets=[sheet("70")], official_scores={"sca2004": D("88.25")})
+    finding = h.check_score(ev)
+    assert finding.result == "pass" and "SCA 88.25" in finding.reason
 
 
 def test_a_lot_cupped_only_by_its_own_producer_fails_score():
-    ev = genuine(official_score=None, sheets=[SheetEvidence(grader_id=1, independent=False, score=D("92"))])
+    ev = genuine(sheets=[SheetEvidence(grader_id=1, independent=False, score=D("92"), harvest_year=2025)])
     finding = h.check_score(ev)
     assert finding.result == "fail" and "independent" in finding.reason
 
 
 def test_no_sheet_at_all_fails_score():
-    assert result(h.check_score, genuine(official_score=None, sheets=[])) == "fail"
+    finding = h.check_score(genuine(sheets=[]))
+    assert finding.result == "fail" and "No official score" in finding.reason
 
 
 # --- premium ---
@@ -292,3 +448,55 @@ def test_photo_distance_to_a_point_or_polygon_plot():
     assert distance_to_plot_m(1.852345, -75.912345, point) < 1
     assert distance_to_plot_m(1.85, -75.9, None) is None
     assert distance_to_plot_m(1.85, -75.9, {"type": "Polygon", "coordinates": "garbage"}) is None
+
+
+# DOMAIN.md §10: negations are not disclosures; a real declaration is still caught.
+NEGATIONS = [
+    "No infusion.",
+    "Nothing added.",
+    "Without additives.",
+    "No infusions, no additives, no yeast.",
+    "Additive-free and infusion free.",
+    "We did not infuse this lot, nor co-ferment it.",
+    "Nothing was infused; dried on raised beds.",
+    "Sin infusión.",
+    "Sin aditivos.",
+    "Sin infusión ni aditivos.",
+    "Libre de aditivos, secado en camas africanas.",
+    "No se infusionó.",
+    "Sem infusão.",
+    "Nada adicionado.",
+    "Sem infusão nem aditivos.",
+    "Sem qualquer tipo de infusão.",
+    "Nunca co-fermentado.",
+    "Additives: none.",
+    "Aditivos: ninguno.",
+    "Infusão: nenhuma.",
+]
+DECLARATIONS = [
+    "Infused with passion fruit.",
+    "Co-fermented with mango pulp for 72 hours.",
+    "No yeast, but infused with cinnamon.",
+    "No yeast and infused with hibiscus.",
+    "Fermented with added fruit.",
+    "Infusionado con maracuyá.",
+    "Sin levadura, pero co-fermentado con canela.",
+    "Fermentado con frutas añadidas.",
+    "Co-fermentado com maracujá.",
+    "Fermentado no tanque com infusão de canela.",
+    "Secado no terreiro após infusão de canela.",
+    "Additives: cinnamon sticks in the tank.",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIONS)
+def test_a_negated_infusion_is_not_a_declaration(text):
+    finding = h.check_disclosure(genuine(additives="none", texts=[text]))
+    assert finding.result == "pass", finding.reason
+
+
+@pytest.mark.parametrize("text", DECLARATIONS)
+def test_a_real_infusion_in_the_texts_of_a_lot_declared_with_nothing_added_fails(text):
+    finding = h.check_disclosure(genuine(additives="none", texts=["Picked on two days.", text]))
+    assert finding.result == "fail", text
+    assert "undisclosed infusion" in finding.reason

@@ -161,7 +161,7 @@ def test_accept_creates_the_order_and_reserves_the_lot(
     assert order.quantity_kg == Decimal("100") and order.price_per_kg == Decimal("28.0000")
     assert order.total == Decimal("2800.00") and order.marketplace_fee == Decimal("140.00")
     assert order.shipment_window == "March 2027" and order.incoterm_place == "Buenaventura"
-    assert lot.reserved_kg == Decimal("100") and lot.status == "reserved"
+    assert lot.reserved_kg == Decimal("100") and lot.status == "listed" and lot.available_kg == Decimal("200")
     assert actions(open_negotiation) == ["opened", "accepted"]
     assert Notification.objects.filter(recipient=roaster, kind="negotiation.accepted").exists()
 
@@ -253,7 +253,7 @@ def test_accept_tells_other_negotiations_that_no_longer_fit(lot: Lot, producer: 
     assert n.no_longer_fits_at is None
     order = services.negotiation_accept(negotiation=n, by=others[1])
     lot.refresh_from_db()
-    assert order.quantity_kg == Decimal("50") and lot.reserved_kg == Decimal("300") and lot.status == "sold_out"
+    assert order.quantity_kg == Decimal("50") and lot.reserved_kg == Decimal("300") and lot.status == "reserved"
 
 
 def test_events_and_offers_are_append_only(open_negotiation: Negotiation) -> None:

@@ -42,11 +42,12 @@ def make_order(lot: Lot, roaster: Any, qty: str = "100", source_id: int = 1, **k
     )
 
 
-def test_order_reserves_quantity_and_lot_becomes_reserved(lot: Lot, roaster: Any) -> None:
+def test_order_reserves_quantity_and_the_rest_of_the_lot_stays_listed(lot: Lot, roaster: Any) -> None:
+    """A partial contract commits its kilograms; the lot stays in the catalogue with what is left."""
     order = make_order(lot, roaster, "100")
     lot.refresh_from_db()
     assert lot.reserved_kg == Decimal("100")
-    assert lot.status == "reserved"
+    assert lot.status == "listed" and lot.available_kg == Decimal("200")
     assert order.total == Decimal("3000.00")
     assert order.marketplace_fee == Decimal("150.00")
     assert order.producer_receives == Decimal("2850.00")
@@ -59,12 +60,20 @@ def test_order_reserves_quantity_and_lot_becomes_reserved(lot: Lot, roaster: Any
     }
 
 
-def test_order_taking_the_rest_makes_the_lot_sold_out(lot: Lot, roaster: Any, second_roaster: Any) -> None:
-    make_order(lot, roaster, "100", source_id=1)
-    make_order(lot, second_roaster, "200", source_id=2)
+def test_order_taking_the_rest_reserves_the_lot_and_paying_every_contract_sells_it_out(
+    lot: Lot, roaster: Any, second_roaster: Any
+) -> None:
+    first = make_order(lot, roaster, "100", source_id=1)
+    second = make_order(lot, second_roaster, "200", source_id=2)
     lot.refresh_from_db()
-    assert lot.status == "sold_out"
-    assert lot.reserved_kg == lot.weight_kg
+    assert lot.status == "reserved"
+    assert lot.reserved_kg == lot.weight_kg and lot.sold_kg == 0
+    services.order_mark_paid(order=first, by=None)
+    lot.refresh_from_db()
+    assert lot.status == "reserved" and lot.sold_kg == Decimal("100")
+    services.order_mark_paid(order=second, by=None)
+    lot.refresh_from_db()
+    assert lot.status == "sold_out" and lot.sold_kg == lot.weight_kg
 
 
 def test_order_larger_than_available_is_refused_and_writes_nothing(lot: Lot, roaster: Any) -> None:
@@ -166,7 +175,7 @@ def test_claim_after_window_is_refused(lot: Lot, roaster: Any) -> None:
 def test_cancel_gives_quantity_back(lot: Lot, roaster: Any, outsider: Any) -> None:
     order = make_order(lot, roaster, "300")
     lot.refresh_from_db()
-    assert lot.status == "sold_out"
+    assert lot.status == "reserved"
     with pytest.raises(PermissionDenied):
         services.order_cancel(order=order, by=outsider, reason="mine")
     services.order_cancel(order=order, by=roaster, reason="changed plans")
@@ -177,10 +186,14 @@ def test_cancel_gives_quantity_back(lot: Lot, roaster: Any, outsider: Any) -> No
 
 
 def test_lot_status_moves_through_the_lots_transition_and_is_audited(lot: Lot, roaster: Any) -> None:
-    make_order(lot, roaster, "300")
-    moves = AuditEvent.objects.filter(action="lot.status_changed", target_id=str(lot.pk))
-    assert [(e.data["from"], e.data["to"]) for e in moves] == [("listed", "sold_out")]
-    assert AuditEvent.objects.filter(action="lot.reservation_changed", target_id=str(lot.pk)).count() == 1
+    order = make_order(lot, roaster, "300")
+    services.order_mark_paid(order=order, by=None)
+    moves = AuditEvent.objects.filter(action="lot.status_changed", target_id=str(lot.pk)).order_by("pk")
+    assert [(e.data["from"], e.data["to"], e.data.get("system")) for e in moves] == [
+        ("listed", "reserved", True),
+        ("reserved", "sold_out", True),
+    ]
+    assert AuditEvent.objects.filter(action="lot.reservation_changed", target_id=str(lot.pk)).count() == 2
 
 
 def test_each_claim_notifies_the_seller_and_the_moderators(lot: Lot, roaster: Any, moderator: Any) -> None:

@@ -14,10 +14,11 @@ from django.utils import timezone
 from lots.models import Lot
 from marketplace.negotiation import services
 from marketplace.negotiation.models import Negotiation, Order, QualityClaim, SampleRequest, ShipmentDocument
+from tests.security.hostile_files import clean_pdf
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = clean_pdf()
 
 
 def offer_post(**overrides: Any) -> dict[str, str]:

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from lots.models import Lot
 from marketplace.negotiation import services as negotiation
 from marketplace.negotiation.models import Order, SampleRequest
+from marketplace.payments.providers import StripeProvider
 from tests.conftest import free_port
 from tests.factories import LotFactory
 
@@ -140,8 +142,58 @@ def stripe_on(settings: Any, localstripe_url: str) -> str:
     return localstripe_url
 
 
+def intents_at_stripe(payment: Any) -> list[Any]:
+    """The PaymentIntents localstripe holds for this payment (by the metadata we send)."""
+    from marketplace.payments.providers import get_provider
+
+    client = get_provider("stripe").client  # type: ignore[attr-defined]
+    found = client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+    return [pi for pi in found if pi["metadata"].to_dict().get("payment") == str(payment.public_id)]
+
+
 @pytest.fixture
 def stripe_fake(settings: Any) -> None:
     """Stripe mode without a server, for tests that only feed the webhook."""
     settings.STRIPE_SECRET_KEY = "sk_test_unused"
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+
+# --- Stripe is never called inside a database transaction ------------------------------------
+
+STRIPE_CALLS = ("create_intent", "retrieve_intent", "find_intent", "refund")
+
+
+@pytest.fixture(autouse=True)
+def stripe_is_never_called_inside_a_transaction(
+    _django_db_marker: None, request: Any, monkeypatch: Any
+) -> Iterator[list[str]]:
+    """Every call to the Stripe provider in these tests asserts that no transaction is open.
+
+    A plain ``django_db`` test runs inside pytest-django's own transactions: those open when
+    this fixture starts are the baseline, so the check is "no atomic block beyond the test's
+    own". Other threads (the live server, concurrency tests) have their own connections and a
+    baseline of none. Yields the list of offending calls (also raised where they happen).
+    """
+    for name in ("transactional_db", "db"):  # a test may get the database through a fixture only
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+            break
+    main = connections["default"]
+    baseline = len(main.atomic_blocks)
+    offending: list[str] = []
+
+    def guarded(name: str, method: Any) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            conn = connections["default"]
+            allowed = baseline if conn is main else 0
+            if len(conn.atomic_blocks) > allowed:
+                offending.append(name)
+                raise AssertionError(f"Stripe {name} called inside a database transaction")
+            return method(self, *args, **kwargs)
+
+        return call
+
+    for name in STRIPE_CALLS:
+        monkeypatch.setattr(StripeProvider, name, guarded(name, getattr(StripeProvider, name)))
+    yield offending
+    assert not offending, f"Stripe called inside a transaction: {offending}"

@@ -110,3 +110,58 @@ def test_two_moderators_refunding_at_once_cannot_exceed_the_paid_amount(
     assert "ValidationError" in next(r[1] for r in results if r[0] == "err")
     payment.refresh_from_db()
     assert payment.amount_refunded == Decimal("2000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_two_requests_paying_the_same_order_at_once_charge_the_card_once(
+    require_postgres: None, stripe_on: str, lot: Any, roaster: Any, monkeypatch: Any, round_: int
+) -> None:
+    """Issue 13, Money, "Double charges": two tabs (or a retried API call without an
+    Idempotency-Key) open and pay the same order at the same moment: one attempt, one
+    PaymentIntent at Stripe, and both callers get that attempt."""
+    from rest_framework.test import APIClient
+
+    from marketplace.payments.providers import StripeProvider
+    from tests.payments.conftest import intents_at_stripe
+
+    order = make_order(lot, roaster, source_id=300 + round_)
+    creates: list[str] = []
+    answered = threading.Event()
+    real_create = StripeProvider.create_intent
+
+    def create_in_flight(self: Any, **kwargs: Any) -> Any:
+        creates.append(kwargs["idempotency_key"])
+        # The charge stays "in flight at Stripe" until the other request has had its answer
+        # (or 10 s pass), so the second request always arrives while the first is live.
+        answered.wait(timeout=10)
+        return real_create(self, **kwargs)
+
+    monkeypatch.setattr(StripeProvider, "create_intent", create_in_flight)
+
+    def pay() -> tuple[int, Any]:
+        client = APIClient()
+        client.force_authenticate(roaster)
+        try:
+            opened = client.post("/api/v1/payments/", {"subject_kind": "order", "subject_id": order.pk}, format="json")
+            assert opened.status_code == 201, opened.content
+            paid = client.post(
+                f"/api/v1/payments/{opened.json()['id']}/confirm/", {"payment_method": "pm_card_visa"}, format="json"
+            )
+            return paid.status_code, paid.json()
+        finally:
+            answered.set()
+
+    results = run_concurrently([pay, pay])
+    assert [r[0] for r in results] == ["ok", "ok"], results
+    (code_a, a), (code_b, b) = (r[1] for r in results)
+    assert code_a == code_b == 200
+    assert a["payment"]["id"] == b["payment"]["id"]
+    assert a["attempt"] == b["attempt"] == 1
+    assert sorted([a["status"], b["status"]]) == ["processing", "succeeded"]
+    payment = Payment.objects.get(subject_kind=SubjectKind.ORDER, subject_id=order.pk)
+    assert len(creates) == 1
+    assert PaymentAttempt.objects.filter(payment=payment).count() == 1
+    assert len(intents_at_stripe(payment)) == 1
+    assert (payment.status, payment.amount_paid, payment.attempts) == (PaymentStatus.PAID, Decimal("3000.00"), 1)
+    assert PayoutEntry.objects.filter(payment=payment).count() == 1

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from core.errors import Conflict
 from core.models import AuditEvent
 from marketplace.negotiation.models import OrderStatus
 from marketplace.payments import services
@@ -193,6 +192,8 @@ def test_an_unknown_intent_or_type_is_acknowledged_and_ignored(payment: Payment,
 
 
 def test_a_failure_for_an_old_attempt_does_not_undo_a_later_success(payment: Payment, post_hook: Any) -> None:
+    # Attempt 1 ended (declined at checkout) before attempt 2 could start: one live attempt at a time.
+    PaymentAttempt.objects.filter(payment=payment, number=1).update(status=PaymentAttempt.Status.FAILED)
     PaymentAttempt.objects.create(payment=payment, number=2, idempotency_key="k-2", intent_id="pi_test_2")
     Payment.objects.filter(pk=payment.pk).update(attempts=2)
     post_hook(event("payment_intent.succeeded", {**intent(), "id": "pi_test_2"}))
@@ -205,6 +206,8 @@ def test_get_is_not_allowed(client: Any) -> None:
 
 
 def test_a_second_successful_charge_is_flagged_for_a_refund_not_counted(payment: Payment, post_hook: Any) -> None:
+    # Attempt 1 was recorded as failed, yet Stripe later reports that it charged after all.
+    PaymentAttempt.objects.filter(payment=payment, number=1).update(status=PaymentAttempt.Status.FAILED)
     PaymentAttempt.objects.create(payment=payment, number=2, idempotency_key="k-2", intent_id="pi_test_2")
     Payment.objects.filter(pk=payment.pk).update(attempts=2)
     post_hook(event("payment_intent.succeeded", intent()))
@@ -214,12 +217,16 @@ def test_a_second_successful_charge_is_flagged_for_a_refund_not_counted(payment:
     assert flagged.data["intent"] == "pi_test_2"
 
 
-def test_a_processing_charge_blocks_a_second_attempt(payment: Payment, roaster: Any) -> None:
+def test_a_processing_charge_is_handed_back_to_a_second_request_instead_of_charging_again(
+    payment: Payment, roaster: Any
+) -> None:
     post_processing = {**intent("processing")}
     services.payment_apply_intent(result=intent_from_payload(post_processing), source="test")
     assert payment.attempt_rows.get().status == PaymentAttempt.Status.PROCESSING
-    with pytest.raises(Conflict):
-        services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")
+    # Stripe cannot be reached here (stripe_fake): the stored state of the live attempt answers.
+    again, result = services.payment_attempt_start(payment=payment, by=roaster, payment_method="pm_card_visa")
+    assert (result.status, result.intent_id, again.attempts) == ("processing", "pi_test_1", 1)
+    assert payment.attempt_rows.count() == 1
 
 
 def test_without_a_webhook_secret_every_event_is_refused(payment: Payment, post_hook: Any, settings: Any) -> None:

@@ -40,6 +40,7 @@ def _sca_values() -> dict[str, Any]:
 
 def build_world() -> dict[str, Any]:
     from accounts.models import QGraderProfile
+    from accounts.services_tokens import api_token_create
     from core.models import ExchangeRate
     from core.services import job_create, notify
     from cupping import services as cupping
@@ -64,6 +65,8 @@ def build_world() -> dict[str, Any]:
         email="grader-new@example.test", profile__licence_verified_at=None
     )
     w["licence"] = QGraderProfile.objects.get(user=w["unverified_grader"])
+    # The producer's API token (its device name is private to the producer).
+    w["api_token"] = api_token_create(user=producer, name="matrix-device")[0]
 
     w["farm"] = factories.FarmFactory(producer=producer, name="La Esperanza")
     w["plot"] = factories.PlotFactory(farm=w["farm"], name="El Mirador")

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 from PIL import Image
 
@@ -100,20 +103,25 @@ def html_disguised() -> bytes:
     return b"<!DOCTYPE html><html><head><title>x</title></head><body>" + SCRIPT + b"</body></html>"
 
 
+# One real page (object 9): a PDF without a page is not a document, and qpdf will not open it.
+PAGE = b"9 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>\nendobj\n"
+
+
 def _pdf(body: bytes) -> bytes:
-    return b"%PDF-1.4\n" + body + b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    return b"%PDF-1.4\n" + PAGE + body + b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def clean_pdf() -> bytes:
     return _pdf(
-        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj"
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [9 0 R] /Count 1 >>\nendobj"
     )
 
 
 def pdf_with_javascript() -> bytes:
     return _pdf(
         b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>\nendobj\n"
-        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [9 0 R] /Count 1 >>\nendobj\n"
         b"3 0 obj\n<< /Type /Action /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj"
     )
 
@@ -122,7 +130,7 @@ def pdf_with_hex_escaped_javascript() -> bytes:
     """The same script, its names spelt with PDF #xx escapes (/Open#41ction is /OpenAction)."""
     return _pdf(
         b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Open#41ction 3 0 R >>\nendobj\n"
-        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+        b"2 0 obj\n<< /Type /Pages /Kids [9 0 R] /Count 1 >>\nendobj\n"
         b"3 0 obj\n<< /Type /Action /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>\nendobj"
     )
 
@@ -179,16 +187,15 @@ def pdf_with_javascript_in_object_stream() -> bytes:
     return _object_stream_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>",
-            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            b"<< /Type /Pages /Kids [9 0 R] /Count 1 >>",
             b"<< /Type /Action /S /JavaScript /JS (app.alert\\(1\\)) >>",
         ]
     )
 
 
 def clean_pdf_with_object_stream() -> bytes:
-    return _object_stream_pdf(
-        [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>", b"<< /Producer (x) >>"]
-    )
+    """A clean PDF whose objects sit in compressed object streams (located by an xref stream)."""
+    return pikepdf_clean()
 
 
 def pillow_pdf() -> bytes:
@@ -209,3 +216,117 @@ def pdf_object_stream_bomb() -> bytes:
         + packed
         + b"\nendstream\nendobj"
     )
+
+
+def jpeg_with_every_marker() -> bytes:
+    """A JPEG carrying each metadata marker a camera or editor writes: EXIF, XMP, ICC, a comment, IPTC."""
+    from PIL import ImageCms
+
+    im = Image.new("RGB", (40, 30), "brown")
+    exif = Image.Exif()
+    exif[0x010F] = "HostileCam"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description HostileXMP="1"/></x:xmpmeta>'
+    iptc_payload = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x10\x1c\x02\x78\x00\x0bHostileIPTC\x00"
+    app13 = b"\xff\xed" + struct.pack(">H", len(iptc_payload) + 2) + iptc_payload
+    out = io.BytesIO()
+    im.save(out, "JPEG", exif=exif.tobytes(), icc_profile=icc, xmp=xmp, comment=b"HostileComment", extra=app13)
+    return out.getvalue()
+
+
+def jpeg_markers(data: bytes) -> list[int]:
+    """The segment markers of a JPEG up to the start of scan (APPn = 0xE0..0xEF, COM = 0xFE)."""
+    markers, pos = [], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        markers.append(marker)
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            break
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+    return markers
+
+
+def _pikepdf(build: Callable[[Any], None], **save: Any) -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    build(pdf)
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, **save)
+    return out.getvalue()
+
+
+def _js(pdf: Any) -> Any:
+    import pikepdf
+
+    return pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Action, S=pikepdf.Name.JavaScript, JS="app.alert(1)"))
+
+
+def pdf_hiding_javascript_behind_an_obj_name() -> bytes:
+    """An /OpenAction script in a compressed object stream whose dictionary also names "obj".
+
+    The old byte scan looked for /ObjStm only after the last "obj" before the stream, so it never
+    inflated this one; a reader (qpdf here) still finds and runs the script.
+    """
+    data = pdf_open_action_javascript()
+    head = re.search(rb"<< /Type /ObjStm[^>]*>>", data)
+    assert head is not None
+    return data[: head.end() - 2] + b"/Note /obj >>" + data[head.end() :]
+
+
+def pdf_open_action_javascript() -> bytes:
+    return _pikepdf(lambda pdf: pdf.Root.__setitem__("/OpenAction", _js(pdf)))
+
+
+def pdf_names_javascript() -> bytes:
+    import pikepdf
+
+    def build(pdf: Any) -> None:
+        tree = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("x"), _js(pdf)]))
+        pdf.Root.Names = pikepdf.Dictionary(JavaScript=pdf.make_indirect(tree))
+
+    return _pikepdf(build)
+
+
+def pdf_page_additional_action() -> bytes:
+    import pikepdf
+
+    return _pikepdf(lambda pdf: pdf.pages[0].obj.__setitem__("/AA", pikepdf.Dictionary(O=_js(pdf))))
+
+
+def pdf_launch_action() -> bytes:
+    import pikepdf
+
+    def build(pdf: Any) -> None:
+        action = pikepdf.Dictionary(Type=pikepdf.Name.Action, S=pikepdf.Name.Launch, F="calc.exe")
+        annot = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 100, 100], A=action)
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annot)]))
+
+    return _pikepdf(build)
+
+
+def pdf_embedded_file() -> bytes:
+    import pikepdf
+
+    def build(pdf: Any) -> None:
+        pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ\x90\x00 not a document")
+
+    return _pikepdf(build)
+
+
+def pdf_encrypted() -> bytes:
+    import pikepdf
+
+    return _pikepdf(lambda pdf: None, encryption=pikepdf.Encryption(owner="o", user="u"))
+
+
+def pdf_encrypted_without_user_password() -> bytes:
+    import pikepdf
+
+    return _pikepdf(lambda pdf: None, encryption=pikepdf.Encryption(owner="o", user=""))
+
+
+def pikepdf_clean() -> bytes:
+    """A clean PDF written by qpdf with compressed object streams: it must be accepted."""
+    return _pikepdf(lambda pdf: pdf.docinfo.__setitem__("/Title", "Cupping sheet"))

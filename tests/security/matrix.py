@@ -157,9 +157,21 @@ MATRIX: dict[str, Case] = {
     "job_progress": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
     # --- accounts -----------------------------------------------------------------------------
     "api-register": POST(EVERYONE),
+    "api-activate": POST(EVERYONE),  # the e-mailed link's uid and token are the credential
     "api-token": POST(EVERYONE),
+    "api-tokens": C(SIGNED_IN, secret=lambda w: "matrix-device", sees=OWNER),
+    "api-tokens-revoke-all": POST(SIGNED_IN),  # each user's own tokens
+    "api-token-revoke": write("delete", OWNER, pk("api_token")),
     "api-me": C(SIGNED_IN),
+    "api-producer-profile": C(PRODUCERS),
     "accounts:signup": C(EVERYONE),
+    "accounts:signup_sent": C(EVERYONE),
+    "accounts:activate": C(EVERYONE, lambda w: {"uidb64": "MQ", "token": "confirm"}),
+    "accounts:password_change": C(SIGNED_IN),
+    "accounts:password_change_done": C(SIGNED_IN),
+    "accounts:tokens": C(SIGNED_IN, secret=lambda w: "matrix-device", sees=OWNER),
+    "accounts:token_revoke": POST(OWNER, pk("api_token")),
+    "accounts:tokens_revoke_all": POST(SIGNED_IN),
     "accounts:login": C(EVERYONE),
     "accounts:logout": POST(EVERYONE),
     "accounts:password_reset": C(EVERYONE),
@@ -183,6 +195,7 @@ MATRIX: dict[str, Case] = {
     "farm-detail": C(OWNER_MOD, pk("farm")),
     "plot-list": C(PRODUCERS_MOD, secret=lambda w: w["plot"].name, sees=OWNER_MOD),
     "plot-detail": C(OWNER_MOD, pk("plot")),
+    "variety-match": C(EVERYONE),
     # --- lots pages ---------------------------------------------------------------------------
     "lots:catalogue": C(EVERYONE, secret=DRAFT_CODE),
     "lots:catalogue_csv": C(EVERYONE, secret=DRAFT_CODE),
@@ -195,6 +208,7 @@ MATRIX: dict[str, Case] = {
     "lots:detail": C(OWNER_MOD, pk("draft")),
     "lots:edit": C(OWNER, pk("draft")),
     "lots:transition": POST(OWNER, pk("draft")),
+    "lots:variety_answer": POST(OWNER, pk("draft")),
     "lots:photos": C(OWNER, pk("lot")),
     "lots:custody_add": C(OWNER, pk("lot")),
     "lots:passport": C(OWNER_MOD, pk("draft")),
@@ -208,6 +222,9 @@ MATRIX: dict[str, Case] = {
     "cupping-sheet-withdraw": POST(GRADER_MOD, pk("sheet")),
     "cupping-import": POST(GRADER),
     "cupping-import-job": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
+    # Only the uploader answers a preview (the world's job waits to be checked: 409 for them).
+    "cupping-import-confirm": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
+    "cupping-import-cancel": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
     "green-grading-list": C(SIGNED_IN),
     "green-grading-detail": C(OWNER_GRADER_MOD, pk("draft_grading")),
     "green-grading-withdraw": POST(GRADER_MOD, pk("grading")),
@@ -231,6 +248,9 @@ MATRIX: dict[str, Case] = {
     "cupping:grading_withdraw": POST(GRADER_MOD, pk("grading")),
     "cupping:import": C(GRADER),
     "cupping:import_template": C(GRADER),
+    "cupping:import_job": C(GRADER_MOD, lambda w: {"job_id": w["job"].pk}),
+    "cupping:import_confirm": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
+    "cupping:import_cancel": POST(GRADER, lambda w: {"job_id": w["job"].pk}),
     "cupping:calibration": C(MOD),
     # --- trade API ----------------------------------------------------------------------------
     "api-sample-price": C(PRODUCERS),
@@ -329,6 +349,7 @@ MATRIX: dict[str, Case] = {
     "payments:received": POST(MOD, pay_page),
     # --- moderation ---------------------------------------------------------------------------
     "api-lot-claim": C(OWNER_MOD, pk("lot", "lot_id")),
+    "api-lot-verification": C(OWNER_MOD, pk("draft", "lot_id")),  # public for public lots, like the lot itself
     "api-claims": C(PRODUCERS_MOD, secret=lambda w: f'"id":{w["claim"].pk},', sees=OWNER_MOD),
     "api-claim-decision": POST(MOD, pk("claim")),
     "api-claim-reply": POST(OWNER, pk("claim")),
@@ -378,7 +399,7 @@ def reverse_name(name: str, kwargs: dict[str, Any]) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
-POINT = {"type": "Point", "coordinates": [-75.91, 1.85]}
+POINT = {"type": "Point", "coordinates": [-75.912345, 1.852345]}
 
 
 def _lot_body(key: str) -> Callable[[W], dict[str, Any]]:

@@ -483,7 +483,7 @@ def test_import_errors_that_echo_csv_cells_render_inert(q_grader: Any, moderator
     import csv
     import io
 
-    from cupping import services as cupping
+    from cupping import imports as cupping
 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=cupping.IMPORT_COLUMNS)

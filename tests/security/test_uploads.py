@@ -235,6 +235,19 @@ PDF_ATTACKS: list[tuple[str, str, str, Callable[[], bytes]]] = [
     ("truncated PDF", "cut.pdf", "application/pdf", lambda: h.clean_pdf()[:-10]),
     ("PDF with /JavaScript in an object stream", "bl.pdf", "application/pdf", h.pdf_with_javascript_in_object_stream),
     ("PDF whose object stream is a zip bomb", "bl.pdf", "application/pdf", h.pdf_object_stream_bomb),
+    (
+        "PDF hiding /JavaScript behind an obj name",
+        "bl.pdf",
+        "application/pdf",
+        h.pdf_hiding_javascript_behind_an_obj_name,
+    ),
+    ("qpdf-written PDF with /OpenAction script", "bl.pdf", "application/pdf", h.pdf_open_action_javascript),
+    ("PDF with a /Names /JavaScript tree", "bl.pdf", "application/pdf", h.pdf_names_javascript),
+    ("PDF with a page additional action", "bl.pdf", "application/pdf", h.pdf_page_additional_action),
+    ("PDF with a launch action", "bl.pdf", "application/pdf", h.pdf_launch_action),
+    ("PDF with an embedded file", "bl.pdf", "application/pdf", h.pdf_embedded_file),
+    ("encrypted PDF", "bl.pdf", "application/pdf", h.pdf_encrypted),
+    ("encrypted PDF with an empty user password", "bl.pdf", "application/pdf", h.pdf_encrypted_without_user_password),
 ]
 
 
@@ -287,6 +300,36 @@ def test_path_tricks_never_reach_the_storage(field: Field, filename: str, world:
         for part in ("/", "\\", "\x00", "\u202e", ".."):
             assert part not in shown
         assert len(shown) <= 255
+
+
+def _metadata_free_jpeg(data: bytes) -> None:
+    """Only JFIF's APP0 may stand before the image: no APP1 (EXIF, XMP), APP2 (ICC), APP13 (IPTC), COM."""
+    markers = h.jpeg_markers(data)
+    assert markers and markers[-1] == 0xDA, markers
+    metadata = [m for m in markers if 0xE1 <= m <= 0xEF or m == 0xFE]
+    assert not metadata, [hex(m) for m in metadata]
+    for planted in (b"HostileCam", b"HostileXMP", b"HostileComment", b"HostileIPTC", b"ICC_PROFILE"):
+        assert planted not in data
+
+
+@pytest.mark.parametrize(
+    "field", [f for f in FIELDS if f.name.startswith(("lot photos", "cupping original"))], ids=lambda f: f.name
+)
+def test_sanitized_images_carry_no_metadata_marker_at_all(field: Field, world: dict[str, Any], users: Users) -> None:
+    """EXIF, XMP, an ICC profile that sRGB makes needless, a JPEG comment and IPTC: none survives."""
+    response = field.post(world, users, SimpleUploadedFile("x.jpg", h.jpeg_with_every_marker(), "image/jpeg"))
+    assert response.status_code < 400
+    stored, _shown = _last_stored(field, world)
+    with stored.open("rb") as fh:
+        _metadata_free_jpeg(fh.read())
+
+
+def test_photo_derivatives_carry_no_metadata_marker(producer: Any) -> None:
+    from core.images import resized, sanitize_image
+
+    clean = sanitize_image(h.jpeg_with_every_marker()).data
+    for side in (8, 16, 4000):
+        _metadata_free_jpeg(resized(clean, side))
 
 
 def _exif_free_jpeg(data: bytes) -> None:
@@ -585,15 +628,19 @@ PDF_FIELDS = [f for f in FIELDS if f.accepts_pdf]
 
 @pytest.mark.parametrize("field", PDF_FIELDS, ids=[f.name for f in PDF_FIELDS])
 @pytest.mark.parametrize(
-    "build", [h.clean_pdf, h.clean_pdf_with_object_stream, h.pillow_pdf], ids=["plain", "object-stream", "pillow"]
+    "build",
+    [h.clean_pdf, h.clean_pdf_with_object_stream, h.pillow_pdf, h.pikepdf_clean],
+    ids=["plain", "object-stream", "pillow", "qpdf"],
 )
 def test_clean_pdfs_are_accepted(field: Field, build: Callable[[], bytes], world: dict[str, Any], users: Users) -> None:
     """The PDF checks refuse scripts, not PDFs: the tests above would pass trivially otherwise."""
-    response = field.post(world, users, SimpleUploadedFile("doc.pdf", build(), content_type="application/pdf"))
+    # Built once: a writer stamps the creation time, so a second build a second later differs.
+    data = build()
+    response = field.post(world, users, SimpleUploadedFile("doc.pdf", data, content_type="application/pdf"))
     assert response.status_code < 400
     stored, _shown = _last_stored(field, world)
     with stored.open("rb") as fh:
-        assert fh.read() == build()
+        assert fh.read() == data
 
 
 def test_photo_gps_from_exif_reaches_only_the_owner(world: dict[str, Any], users: Users, roaster: Any) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import lazy
+
 from marketplace.pricing import conf
 
 
@@ -25,17 +27,21 @@ class PremiumEvidence:
 
 
 def premium_evidence(premium: Any) -> PremiumEvidence | None:
+    """The premium as hallmark evidence; its texts are lazy, so each language renders its own."""
     if premium is None or not hasattr(premium, "baseline_summary"):
         return None
-    notes = {note["code"]: note["text"] for note in premium.notes}
+
+    def note(code: str) -> str:
+        return next((n["text"] for n in premium.notes if n["code"] == code), "")
+
     result = premium.competition_result if premium.competition_result_id else None
     return PremiumEvidence(
-        baseline_summary=premium.baseline_phrase,
+        baseline_summary=lazy(lambda: premium.baseline_phrase, str)(),
         lot_harvest=premium.lot_harvest_label,
         baseline_harvest=premium.baseline_harvest_label,
         years_stale=premium.years_stale,
         stale_limit=conf.STALE_BASELINE_MAX_YEARS,
-        other_scale_note=notes.get("other_scale", ""),
-        competition=result.title if result is not None else "",
+        other_scale_note=lazy(lambda: note("other_scale"), str)() if note("other_scale") else "",
+        competition=lazy(lambda: result.title, str)() if result is not None else "",
         competition_excused=bool(premium.competition_excused),
     )

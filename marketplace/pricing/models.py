@@ -456,8 +456,10 @@ class LotPremium(models.Model):
 
 
 def protocol_label(protocol: str) -> str:
-    """The short scale name shown beside a score ("SCA 87.25", "CVA 84.50")."""
-    return {"sca2004": "SCA", "cva": "CVA", "coe": "CoE"}.get(protocol, protocol.upper())
+    """The short scale name shown beside a score ("SCA 87.25", "CVA 84.50"), as cupping names it."""
+    from cupping.scoring import PROTOCOL_SHORT
+
+    return str(PROTOCOL_SHORT.get(protocol, protocol.upper()))
 
 
 def row_label(origin: str, score_band: str, size_band: str) -> str:

@@ -139,8 +139,8 @@ def _scores_sql() -> tuple[str, str]:
 
     ``scores.official_scores`` is the one definition (the per-lot path, the tagging, the Python
     sweep); this is its set-based twin for PostgreSQL, kept honest by the test that runs both
-    sweeps and the per-lot path on the same lots: LotScore rows of the lot's current harvest, the
-    lot's catalogue score winning for its own protocol (a blank protocol is the 2004 form).
+    sweeps and the per-lot path on the same lots: the cupping LotScore rows of the lot's current
+    harvest, and the lot's catalogue score for a protocol they lack (a blank protocol is the 2004 form).
     """
     from cupping.models import LotScore
 
@@ -155,14 +155,17 @@ def _scores_sql() -> tuple[str, str]:
         SELECT x.protocol, x.score FROM (
             SELECT o.protocol, o.mean AS score FROM {table} o
             WHERE o.lot_id = l.id AND o.harvest_year = l.harvest_year AND o.protocol NOT IN ('{SCA2004}', '{CVA}')
-                AND NOT (l.official_score IS NOT NULL AND o.protocol = {own})
             UNION ALL
             SELECT {own}, l.official_score
             WHERE l.official_score IS NOT NULL AND {own} NOT IN ('{SCA2004}', '{CVA}')
+                AND NOT EXISTS (
+                    SELECT 1 FROM {table} c
+                    WHERE c.lot_id = l.id AND c.harvest_year = l.harvest_year AND c.protocol = {own}
+                )
         ) x ORDER BY x.protocol LIMIT 1
     ) oth ON TRUE"""  # noqa: S608 (table names from _meta, protocol names are constants)
-    sca = f"CASE WHEN l.official_score IS NOT NULL AND {own} = '{SCA2004}' THEN l.official_score ELSE ls_sca.mean END"
-    cva = f"CASE WHEN l.official_score IS NOT NULL AND {own} = '{CVA}' THEN l.official_score ELSE ls_cva.mean END"
+    sca = f"COALESCE(ls_sca.mean, CASE WHEN {own} = '{SCA2004}' THEN l.official_score END)"
+    cva = f"COALESCE(ls_cva.mean, CASE WHEN {own} = '{CVA}' THEN l.official_score END)"
     return joins, f"{sca} AS sca, {cva} AS cva, oth.protocol AS oth_protocol, oth.score AS oth_score"
 
 

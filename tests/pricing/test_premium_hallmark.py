@@ -163,3 +163,23 @@ def test_revoking_the_verified_result_brings_the_flags_back(
     premium = api(None).get(f"/api/v1/pricing/lots/{lot.pk}/premium/").json()
     assert set(premium["flags"]) == {"over_10x", "high_price"}
     assert premium_hallmark(api, moderator, lot)["result"] == "fail"
+
+
+def test_the_premium_reason_is_written_in_each_language(api, producer, q_grader, moderator):
+    """The claim's reasons are rendered per language from one gathered evidence (moderation)."""
+    from django.utils import translation
+
+    from marketplace.moderation.evidence import gather
+    from marketplace.moderation.hallmarks import check_premium
+    from marketplace.moderation.models import MicroLotClaim
+
+    lot = claimed_lot(
+        api, producer, q_grader, harvest_year=2024, harvest_start=datetime.date(2024, 11, 3), harvest_end=None
+    )
+    evidence = gather(claim=MicroLotClaim.objects.get(lot=lot))
+    with translation.override("es"):
+        spanish = check_premium(evidence).reason
+    with translation.override("en"):
+        english = check_premium(evidence).reason
+    assert "the Transaction Guide 2023 (v6, Jan 2024) baseline for 2022/23" in english
+    assert "the Transaction Guide" not in spanish and "2022/23" in spanish

@@ -13,7 +13,7 @@ def mark_sweep_tags(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("lots", "0005_lot_status_origin_index")]
+    dependencies = [("lots", "0010_custody_stage_wet_hulling")]
 
     operations = [
         migrations.AddField(

@@ -21,18 +21,45 @@ from accounts.services import profile_upsert
 from core.api import role_permission
 
 
+class _Text(serializers.CharField):
+    """A JSON string only: DRF's CharField would turn 0 into "0", which the schema says is wrong."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class _Bool(serializers.BooleanField):
+    """true or false only (DRF would also take 0, 1, "yes"…)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class _Int(serializers.IntegerField):
+    """A JSON integer only (DRF would also take "5" and 5.0)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class GroupMemberSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="Omit for a new member")
-    name = serializers.CharField(max_length=200)
-    farm_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    id = _Int(required=False, allow_null=True, min_value=1, help_text="Omit for a new member")
+    name = _Text(max_length=200)
+    farm_name = _Text(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ProducerProfileSerializer(serializers.Serializer[Any]):
-    organisation = serializers.CharField(max_length=200)
+    organisation = _Text(max_length=200)
     country = serializers.RegexField(r"^[A-Za-z]{2}$")
-    region = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    is_group = serializers.BooleanField(required=False, default=False)
-    members = GroupMemberSerializer(many=True, required=False, max_length=200)
+    region = _Text(max_length=200, required=False, allow_blank=True, default="")
+    is_group = _Bool(required=False, default=False)
+    members = GroupMemberSerializer(many=True, required=False, max_length=200)  # type: ignore[call-arg]
 
 
 def _out(profile: ProducerProfile) -> dict[str, Any]:

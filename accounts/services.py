@@ -308,7 +308,13 @@ def _members_sync(*, profile: ProducerProfile, items: list[Any], by: User) -> No
 
     # Lock order lot -> member, as lots.services takes them when it names members on a lot: first
     # the lots that name a member of this group, then the members.
-    list(Lot.objects.select_for_update().filter(group_members__profile=profile).order_by("pk").values_list("pk"))
+    # of=self: lock the lots only, not the joined member rows (those are locked next, in pk order).
+    list(
+        Lot.objects.select_for_update(of=("self",))
+        .filter(group_members__profile=profile)
+        .order_by("pk")
+        .values_list("pk")
+    )
     current = {m.pk: m for m in GroupMember.objects.select_for_update().filter(profile=profile).order_by("pk")}
     if any(member_id not in current for member_id in ids):
         raise ValidationError({"members": _("Unknown group member.")})

@@ -230,20 +230,25 @@ def _date_cell(raw: str) -> datetime.date | None:
 
 def _read_rows(text: str, check: ImportCheck) -> tuple[list[str], list[dict[str, Any]]]:
     """The header and rows; any CSV-level problem becomes an error on the line it was found."""
-    # The csv module's own limit (128 KiB per field) would raise mid-file; our cell limits are far
-    # lower and reported per cell, so raise its limit to the whole upload and check cells ourselves.
-    csv.field_size_limit(max(conf.import_max_bytes() * 2, 131072))
+    # The csv module's field limit (128 KiB, a process-wide setting we leave alone) raises
+    # mid-file; it is reported like any other unreadable line. Shorter cells are checked per cell.
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows: list[dict[str, Any]] = []
+    header: list[str] | None = None
     try:
         header = [(h or "").strip() for h in (reader.fieldnames or [])]
         reader.fieldnames = header
-        rows = []
         for row in reader:
             rows.append(row)
             if len(rows) > conf.import_max_rows():
                 break
     except csv.Error as exc:
-        check.err(reader.line_num or 1, "", _("This line could not be read as CSV: %(why)s.") % {"why": str(exc)[:200]})
+        if "field limit" in str(exc):
+            message = _("A cell on this line is longer than %(n)d characters.") % {"n": csv.field_size_limit()}
+        else:
+            message = _("This line could not be read as CSV: %(why)s.") % {"why": str(exc)[:200]}
+        # Rows are numbered as everywhere in the report: the header is row 1, then one per record.
+        check.err(1 if header is None else len(rows) + 2, "", message)
         return [], []
     return header, rows
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -377,7 +378,7 @@ class VarietyMatchView(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         name = request.query_params.get("name", "")
-        if not name.strip() or len(name) > 100:
+        if not name.strip() or len(name) > 100 or any(unicodedata.category(c) == "Cc" for c in name):
             raise exceptions.ValidationError({"name": ["Give a variety name of at most 100 characters."]})
         match = services.variety_match(name)
         return Response(

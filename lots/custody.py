@@ -229,7 +229,8 @@ def anchors_for(lot_id: int) -> list[Anchor]:
         .values_list("pk", "custody_count", "custody_head_hash")
     )
     for pk, count, head_hash in rows:
-        anchors.append(Anchor(str(_("claim decision #%(id)s") % {"id": pk}), count, head_hash))
+        if count is not None:  # filtered above; kept for the type checker
+            anchors.append(Anchor(str(_("claim decision #%(id)s") % {"id": pk}), count, head_hash))
     return anchors
 
 

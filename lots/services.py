@@ -8,6 +8,7 @@ these, so the rules cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -268,7 +269,8 @@ def variety_match(text: str) -> VarietyMatch:
 
     from lots.varieties import family_of, normalise
 
-    text = (text or "").strip()[:100]
+    # Control characters (a NUL would break the database query) are never part of a name.
+    text = "".join(c for c in (text or "") if unicodedata.category(c) != "Cc").strip()[:100]
     if not text:
         return VarietyMatch(text)
     exact = variety_normalise(text)
@@ -607,7 +609,9 @@ def _lot_apply(lot: Lot, producer: Any, data: dict[str, Any]) -> _Relations:
         # Locked (lot, then member, as accounts.services takes them) so that a member cannot be
         # removed from the group between this check and the lot naming them.
         members = list(
-            GroupMember.objects.select_for_update()
+            # of=self: the join to the profile must not lock the profile row too (deadlock with
+            # a profile save that holds it and waits for these members).
+            GroupMember.objects.select_for_update(of=("self",))
             .filter(pk__in=[i for i in ids if str(i).isdigit()], profile__user_id=producer.pk)
             .order_by("pk")
         )

@@ -4,7 +4,8 @@ payment, with an audit event per change.
 The return page, the webhook and a moderator's "received" all end in ``payment_apply_intent`` /
 ``payment_apply_charge``, which are idempotent and monotonic (paid and refunded amounts only
 grow; a failure never undoes a success), so events arriving twice, late or out of order leave the
-payment in the same state. Calls to the provider happen outside any lock.
+payment in the same state. Calls to the provider happen outside any lock and any
+transaction: the attempt is committed first, its answer recorded in a second transaction.
 """
 
 from __future__ import annotations

@@ -343,6 +343,7 @@ POISON = [
     ("lot", "²", "lot"),
     ("lot", "½", "lot"),
     ("lot", "ARABIC", "lot"),  # the fixture lot's own number in Arabic-Indic digits
+    ("lot", "999999999999", "lot"),  # beyond a 32-bit id
     ("flavor", "²", "flavor"),
     ("flavor", "½", "flavor"),
     ("flavor", "١٢", "flavor"),
@@ -382,7 +383,8 @@ def test_a_cell_larger_than_the_csv_modules_field_limit_fails_cleanly(
         api(q_grader), make_csv([sca_row(lot, notes="n" * 200_000)]), django_capture_on_commit_callbacks
     )
     assert job["status"] == "failed"
-    assert job["errors"][0]["column"] == "notes" and "longer than 5000" in job["errors"][0]["message"]
+    assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "")]
+    assert "A cell on this line is longer than 131072 characters." == job["errors"][0]["message"]
 
 
 def test_nul_bytes_and_broken_utf8_are_refused_with_a_clear_message_and_no_job(api, q_grader_client, q_grader, lot):

@@ -156,12 +156,12 @@ def test_two_requests_paying_the_same_order_at_once_charge_the_card_once(
     assert [r[0] for r in results] == ["ok", "ok"], results
     (code_a, a), (code_b, b) = (r[1] for r in results)
     assert code_a == code_b == 200
-    assert a["payment"]["id"] == b["payment"]["id"]
-    assert a["attempt"] == b["attempt"] == 1
-    assert sorted([a["status"], b["status"]]) == ["processing", "succeeded"]
     payment = Payment.objects.get(subject_kind=SubjectKind.ORDER, subject_id=order.pk)
     assert len(creates) == 1
     assert PaymentAttempt.objects.filter(payment=payment).count() == 1
     assert len(intents_at_stripe(payment)) == 1
+    assert a["payment"]["id"] == b["payment"]["id"] == str(payment.public_id)
+    assert a["attempt"] == b["attempt"] == 1
+    assert sorted([a["status"], b["status"]]) == ["processing", "succeeded"]
     assert (payment.status, payment.amount_paid, payment.attempts) == (PaymentStatus.PAID, Decimal("3000.00"), 1)
     assert PayoutEntry.objects.filter(payment=payment).count() == 1

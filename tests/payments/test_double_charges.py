@@ -103,7 +103,9 @@ def test_once_the_waiting_charge_has_failed_at_stripe_a_new_card_can_pay(
     assert (payment.status, payment.amount_paid) == (PaymentStatus.PAID, Decimal("25.00"))
 
 
-def test_the_database_refuses_a_second_live_attempt_for_one_payment(stripe_fake: None, order: Any, roaster: Any) -> None:
+def test_the_database_refuses_a_second_live_attempt_for_one_payment(
+    stripe_fake: None, order: Any, roaster: Any
+) -> None:
     payment = services.payment_open(by=roaster, subject_kind=SubjectKind.ORDER, subject_id=order.pk)
     PaymentAttempt.objects.create(payment=payment, number=1, idempotency_key="live-1")
     for status in ("started", "requires_action", "processing"):

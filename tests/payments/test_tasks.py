@@ -41,11 +41,13 @@ def _lost_webhook_payment(lot: Any, roaster: Any, source_id: int) -> Payment:
 
 @pytest.mark.redis
 def test_reconcile_on_a_real_worker_records_a_lost_payment_once(
-    stripe_on: str, lot: Any, roaster: Any, celery_worker_on_redis: Any
+    transactional_db: Any, require_redis: None, stripe_on: str, lot: Any, roaster: Any, request: Any
 ) -> None:
-    # The worker starts last: on SQLite its thread shares the in-memory database, and a task it
-    # runs while fixtures are still writing locks the tables ("database table is locked").
     payment = _lost_webhook_payment(lot, roaster, 500)
+    # The worker starts only now, so it runs the reconciles alone: on SQLite its thread shares
+    # the in-memory database, and a task it ran while this test still wrote (the order's
+    # notifications) locked the tables ("database table is locked").
+    request.getfixturevalue("celery_worker_on_redis")
     tasks.payment_reconcile.delay(payment.pk)
     tasks.payment_reconcile.delay(payment.pk)  # delivered twice, as acks_late allows
     marker = Job.objects.create(kind="marker")

@@ -68,7 +68,7 @@ load: $(BIN)/.installed-load
 	$(PY) bench/load.py
 
 # Catalogues live beside each app (<app>/locale) and for the shared templates in locale/.
-I18N_APPS := core accounts lots cupping marketplace/negotiation marketplace/auctions marketplace/pricing marketplace/payments marketplace/moderation
+I18N_APPS := core accounts lots cupping marketplace/negotiation marketplace/auctions marketplace/pricing marketplace/competitions marketplace/payments marketplace/moderation
 messages: dev-venv
 	for app in $(I18N_APPS); do mkdir -p $$app/locale && (cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l es -l pt --no-obsolete -v0); done
 	$(PY) manage.py makemessages -l es -l pt --no-obsolete -v0 $(foreach a,$(I18N_APPS) .venv var tests bench tools,--ignore='$(a)/*')

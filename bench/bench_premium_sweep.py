@@ -11,7 +11,9 @@ sweep: the nightly case).
 
 Measured on the shared 2-core development machine (PostgreSQL 15, 100,000 public lots, medians of 3;
 absolute times move with the other engineers' load, the ratios much less):
-floor 9.5–19.7 s; cold sweep 1.05–1.52× the floor; warm sweep 0.36–0.51×. With the project's
+floor 9.5–19.7 s; cold sweep 1.05–1.52× the floor; warm sweep 0.36–0.51×. Since the sweep also
+reads per-protocol scores (LotScore), harvest dates, lot-size rows and verified competition results
+(issue 14), a quick run (20,000 lots) measured cold 1.44×, warm 0.72× the floor. With the project's
 ``evidence_changed`` receivers connected (one premium signal per changed lot; moderation reads the
 lot's claims for each) a cold sweep of 100,000 lots took 248–305 s: that fan-out, not the sweep,
 dominates when every premium changes at once.
@@ -122,13 +124,22 @@ def _ensure_lots(n: int) -> None:
 
 
 def _floor_sql() -> tuple[str, list[Any]]:
-    """The hand-written floor: one UPDATE computing the ratio, reference tables inlined as VALUES."""
+    """The hand-written floor: one UPDATE computing the ratio, reference tables inlined as VALUES.
+
+    The bench lots carry only a catalogue score without a protocol (read as the 2004 form), so the
+    floor takes the band straight from ``official_score``; the sweep reads scores per protocol.
+    """
     from lots.models import PUBLIC_STATUSES
     from marketplace.pricing.selectors import pricing_context
-    from marketplace.pricing.sweep import _reference_tables
+    from marketplace.pricing.sweep import _HY_SQL, _SIZE_SQL, _reference_tables
 
     statuses = list(PUBLIC_STATUSES)
-    with_sql, params = _reference_tables(pricing_context(), "l.status IN (%s, %s, %s)", statuses)
+    parts = _reference_tables(pricing_context(), "l.status IN (%s, %s, %s)", statuses)
+    with_sql = "WITH " + ",\n".join(sql for sql, _p in parts)
+    params = [p for _sql, ps in parts for p in ps]
+    band = """CASE WHEN l.official_score >= 90 THEN '90+' WHEN l.official_score >= 88 THEN '88-90'
+        WHEN l.official_score >= 86 THEN '86-88' WHEN l.official_score >= 84 THEN '84-86'
+        WHEN l.official_score >= 82 THEN '82-84' WHEN l.official_score >= 80 THEN '80-82' ELSE 'all' END"""
     sql = f"""{with_sql}
 UPDATE lots_lot AS l SET premium_ratio = ROUND(ROUND(
         CASE WHEN l.price_unit = 'kg' THEN l.price * 0.45359237 * r.usd ELSE l.price * r.usd END
@@ -136,7 +147,8 @@ UPDATE lots_lot AS l SET premium_ratio = ROUND(ROUND(
                ELSE (SELECT a.usd FROM adj a WHERE a.origin = UPPER(l.origin_country) AND a.incoterm = l.incoterm) END,
         4) / b.median, 3)
 FROM rates r, base b
-WHERE r.currency = l.currency AND b.origin = UPPER(l.origin_country) AND b.hy = l.harvest_year
+WHERE r.currency = l.currency AND b.origin = UPPER(l.origin_country) AND b.hy = {_HY_SQL}
+    AND b.size_band = {_SIZE_SQL} AND b.score_band = {band}
     AND l.status IN ('listed', 'reserved', 'sold_out')"""
     return sql, params
 

@@ -26,6 +26,7 @@ EVIDENCE_KINDS = (
     "score",  # the lot's official score changed
     "green_grading",  # a green-grading report was added or withdrawn
     "premium",  # the computed price premium changed
+    "competition",  # a competition result was verified or rejected (price provenance)
 )
 
 evidence_changed = Signal()  # sender=<model class>, lot_id=int, kind=str, detail=str, actor=User|None

@@ -427,11 +427,21 @@ class Lot(models.Model):
         return self.additives not in ("", Additives.NONE)
 
 
+class TagSource(models.TextChoices):
+    """Who put a tag on a lot. Background work removes only the tags it added itself."""
+
+    AUTO = "auto", _("Automatic (nano-lot alert)")
+    MODERATOR = "moderator", _("A moderator")
+    COMPETITION_RESULT = "competition_result", _("A verified competition result")
+
+
 class LotTag(models.Model):
     """A label on a lot (e.g. ``competition``), set by background tasks or moderators."""
 
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="tags")
     tag = models.SlugField(max_length=40)
+    # The default is a person's tag (the admin inline): only code that owns a tag marks it "auto".
+    source = models.CharField(_("added by"), max_length=20, choices=TagSource.choices, default=TagSource.MODERATOR)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "marketplace.negotiation",
     "marketplace.auctions",
     "marketplace.pricing",
+    "marketplace.competitions",
     "marketplace.payments",
     "marketplace.moderation",
 ]

@@ -17,6 +17,7 @@ APP_URLS = [
     ("trade/", "marketplace.negotiation.urls", "marketplace.negotiation.api_urls"),
     ("auctions/", "marketplace.auctions.urls", "marketplace.auctions.api_urls"),
     ("pricing/", "marketplace.pricing.urls", "marketplace.pricing.api_urls"),
+    ("competitions/", "marketplace.competitions.urls", "marketplace.competitions.api_urls"),
     ("payments/", "marketplace.payments.urls", "marketplace.payments.api_urls"),
     ("moderation/", "marketplace.moderation.urls", "marketplace.moderation.api_urls"),
 ]

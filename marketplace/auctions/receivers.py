@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-TAGGING_KINDS = frozenset({"weight", "score"})
+# "competition": a verified result's provenance tag came or went, so the alert tag is re-checked.
+TAGGING_KINDS = frozenset({"weight", "score", "competition"})
 
 
 def on_evidence_changed(sender: Any, lot_id: int, kind: str, **kwargs: Any) -> None:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from core.errors import Conflict
 from core.services import audit_log, notify
-from lots.models import PUBLIC_STATUSES, Classification, Lot, LotStatus, LotTag
+from lots.models import PUBLIC_STATUSES, Classification, Lot, LotStatus, LotTag, TagSource
 from marketplace.auctions import clock, conf
 from marketplace.auctions.models import (
     Auction,
@@ -600,16 +600,37 @@ def _order_for(auction: Auction, item: AuctionLot) -> Any:
 
 
 # --- competition tagging ----------------------------------------------------------------------
+#
+# The ``competition`` tag on a nano-lot is the competition buyers' alert: automatic, added and
+# removed by this code, and marked ``source="auto"``. A tag a moderator added, or the provenance tag
+# of a verified competition result (marketplace.competitions), is never removed here: competition
+# lots need not be nano-lots (DOMAIN.md §7).
 
 
-def competition_qualifies(lot: Lot) -> bool:
-    """A public nano-lot whose official score (independent graders only) reaches the threshold."""
-    return (
-        lot.status in PUBLIC_STATUSES
-        and lot.classification == Classification.NANO
-        and lot.official_score is not None
-        and lot.official_score >= conf.COMPETITION_MIN_SCORE
-    )
+def competition_thresholds() -> dict[str, Decimal]:
+    """Protocol → the official score a nano-lot needs for the alert (conf.py documents each)."""
+    thresholds = {"sca2004": conf.COMPETITION_MIN_SCORE}
+    if conf.COMPETITION_MIN_SCORE_CVA is not None:
+        thresholds["cva"] = conf.COMPETITION_MIN_SCORE_CVA
+    return thresholds
+
+
+def _qualifying_score(scores: dict[str, Decimal]) -> tuple[str, Decimal] | None:
+    """The (protocol, score) that reaches its own protocol's threshold, SCA 2004 first."""
+    for protocol, threshold in competition_thresholds().items():
+        score = scores.get(protocol)
+        if score is not None and score >= threshold:
+            return protocol, score
+    return None
+
+
+def competition_qualifies(lot: Lot, scores: dict[str, Decimal] | None = None) -> bool:
+    """A public nano-lot whose official score (independent graders only) reaches its protocol's threshold."""
+    from marketplace.pricing.scores import lot_official_scores
+
+    if lot.status not in PUBLIC_STATUSES or lot.classification != Classification.NANO:
+        return False
+    return _qualifying_score(scores if scores is not None else lot_official_scores(lot.pk)) is not None
 
 
 def lot_competition_tag_refresh(*, lot_id: int) -> str:
@@ -618,41 +639,52 @@ def lot_competition_tag_refresh(*, lot_id: int) -> str:
     Gaining the tag notifies every roaster with competition alerts once per lot: the tag row and
     the notifications commit together under the lot's row lock, and ``notify``'s dedupe key is a
     unique constraint, so a second run (or a tag removed and regained) notifies nobody again.
+    Only a tag this function added (``source="auto"``) is ever removed.
     """
+    from marketplace.pricing.scores import lot_official_scores
+
     with transaction.atomic():
         lot = Lot.objects.select_for_update().filter(pk=lot_id).first()
         if lot is None:
             return "missing"
-        if competition_qualifies(lot):
-            _tag, created = LotTag.objects.get_or_create(lot=lot, tag=conf.COMPETITION_TAG)
+        scores = lot_official_scores(lot.pk)
+        qualifying = _qualifying_score(scores) if competition_qualifies(lot, scores) else None
+        if qualifying is not None:
+            protocol, score = qualifying
+            _tag, created = LotTag.objects.get_or_create(
+                lot=lot, tag=conf.COMPETITION_TAG, defaults={"source": TagSource.AUTO}
+            )
+            # The alert is owed even when a person's tag was already there: notify dedupes.
+            _notify_competition_buyers(lot, protocol, score)
             if not created:
                 return "unchanged"
             audit_log(
                 actor=None,
                 action="lot.tagged",
                 target=lot,
-                data={"tag": conf.COMPETITION_TAG, "score": str(lot.official_score)},
+                data={"tag": conf.COMPETITION_TAG, "score": str(score), "protocol": protocol},
             )
-            _notify_competition_buyers(lot)
             return "tagged"
-        deleted, _detail = LotTag.objects.filter(lot=lot, tag=conf.COMPETITION_TAG).delete()
+        deleted, _detail = LotTag.objects.filter(lot=lot, tag=conf.COMPETITION_TAG, source=TagSource.AUTO).delete()
         if deleted:
             audit_log(actor=None, action="lot.untagged", target=lot, data={"tag": conf.COMPETITION_TAG})
             return "untagged"
         return "unchanged"
 
 
-def _notify_competition_buyers(lot: Lot) -> None:
+def _notify_competition_buyers(lot: Lot, protocol: str, score: Decimal) -> None:
     from accounts.selectors import competition_buyers
+    from marketplace.pricing.models import protocol_label
 
     try:
         url = reverse("lots:detail", args=[lot.pk])
     except NoReverseMatch:  # the lots app's pages are optional for this app
         url = reverse("auctions:competition")
-    message = _("Competition nano-lot: %(lot)s (%(kg)s kg, %(score)s points).") % {
+    message = _("Competition nano-lot: %(lot)s (%(kg)s kg, %(scale)s %(score)s).") % {
         "lot": lot.name,
         "kg": lot.weight_kg,
-        "score": lot.official_score,
+        "scale": protocol_label(protocol),
+        "score": score,
     }
     for buyer in competition_buyers().only("pk", "email"):
         notify(
@@ -661,16 +693,26 @@ def _notify_competition_buyers(lot: Lot) -> None:
 
 
 def competition_sweep() -> dict[str, int]:
-    """Re-check every lot that should gain or lose the tag (a periodic safety net for missed signals)."""
-    tagged_ids = set(LotTag.objects.filter(tag=conf.COMPETITION_TAG).values_list("lot_id", flat=True))
-    qualifying_ids = set(
-        Lot.objects.filter(
-            status__in=PUBLIC_STATUSES,
-            classification=Classification.NANO,
-            official_score__gte=conf.COMPETITION_MIN_SCORE,
-        ).values_list("pk", flat=True)
+    """Re-check every lot that should gain or lose the alert tag (a safety net for missed signals).
+
+    Candidates: public nano-lots with any official score (few), and every lot carrying an
+    automatic tag. Tags from moderators or competition results are not the sweep's to remove.
+    """
+    from marketplace.pricing.scores import official_scores
+
+    tagged_ids = set(
+        LotTag.objects.filter(tag=conf.COMPETITION_TAG, source=TagSource.AUTO).values_list("lot_id", flat=True)
     )
+    any_tag_ids = set(LotTag.objects.filter(tag=conf.COMPETITION_TAG).values_list("lot_id", flat=True))
+    nano_ids = list(
+        Lot.objects.filter(status__in=PUBLIC_STATUSES, classification=Classification.NANO).values_list("pk", flat=True)
+    )
+    qualifying_ids = {
+        lot_id for lot_id, scores in official_scores(nano_ids).items() if _qualifying_score(scores) is not None
+    }
     counts = {"tagged": 0, "untagged": 0, "unchanged": 0, "missing": 0}
-    for lot_id in sorted(qualifying_ids ^ tagged_ids):
+    # Untagged qualifying lots gain the tag; automatic tags of lots that no longer qualify go. (A
+    # qualifying lot with a person's tag got its alert from the per-lot refresh its score change ran.)
+    for lot_id in sorted((qualifying_ids - any_tag_ids) | (tagged_ids - qualifying_ids)):
         counts[lot_competition_tag_refresh(lot_id=lot_id)] += 1
     return counts

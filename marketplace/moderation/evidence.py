@@ -147,7 +147,16 @@ def lot_premium(lot: Lot) -> Any | None:
     premium_model = optional_model("pricing.LotPremium")
     if premium_model is None:
         return None
-    return premium_model.objects.filter(lot=lot).select_related("baseline").first()
+    return premium_model.objects.filter(lot=lot).select_related("baseline", "competition_result").first()
+
+
+def _premium_detail(premium: Any) -> Any:
+    """The pricing app's description of the premium (edition, staleness, competition), if any."""
+    try:
+        from marketplace.pricing.evidence import premium_evidence
+    except ImportError:  # pragma: no cover - only before the pricing app provides it
+        return None
+    return premium_evidence(premium)
 
 
 def fallback_scores(lot: Lot) -> dict[str, Any]:
@@ -241,6 +250,7 @@ def gather(*, claim: Any, lot: Lot | None = None) -> Evidence:
         plot_photos=sum(1 for p in lot.photos.all() if p.kind == "plot"),
         premium_ratio=premium_ratio,
         premium_flags=list(getattr(premium, "flags", []) or []),
+        premium_detail=_premium_detail(premium),
         # Lazy texts: each reason is written in every language from this one Evidence.
         baseline_label=lazy(lambda: _("the %(origin)s specialty baseline") % {"origin": baseline.origin}, str)()
         if baseline is not None and baseline.origin

@@ -136,6 +136,7 @@ class Evidence:
     premium_ratio: Decimal | None = None
     premium_flags: list[str] = field(default_factory=list)
     baseline_label: str = ""
+    premium_detail: Any = None  # marketplace.pricing.evidence.PremiumEvidence, when pricing computed one
     additives: str = "none"
     additives_detail: str = ""
     additives_label: str = ""
@@ -535,26 +536,67 @@ def check_score(ev: Evidence) -> Finding:
 
 
 def check_premium(ev: Evidence) -> Finding:
+    """DESIGN.md hallmark 5 with DOMAIN.md §6.1 (dated baselines) and §7 (competition provenance).
+
+    2×–10× the baseline passes, naming the edition, harvest year and row it was compared with. A
+    verified competition result makes a high price expected evidence: it passes, saying so (the
+    pricing app has already replaced the >10× and ≥ 200 USD/kg flags with that note). A baseline
+    more than ``stale_limit`` harvest years older than the lot's harvest turns a pass into a warning.
+    """
     key = HallmarkKey.PREMIUM
+    detail = ev.premium_detail
     failing = [f for f in ev.premium_flags if f in conf.PREMIUM_FAILING_FLAGS]
+    competition = getattr(detail, "competition", "") if detail is not None else ""
     if ev.premium_ratio is None:
         if failing:
             return Finding(key, FAIL, _("Pricing flags: %(flags)s.") % {"flags": ", ".join(failing)})
         return Finding(key, WARN, _("No premium is computed yet (no matching specialty baseline)."))
+    base = (getattr(detail, "baseline_summary", "") if detail is not None else "") or ev.baseline_label
     shown = {
         "r": _fmt(ev.premium_ratio),
         "lo": conf.PREMIUM_MIN,
         "hi": conf.PREMIUM_MAX,
-        "base": ev.baseline_label or _("the specialty baseline"),
+        "base": base or _("the specialty baseline"),
         "flags": ", ".join(ev.premium_flags),
+        "competition": competition,
     }
-    if conf.PREMIUM_MIN <= ev.premium_ratio <= conf.PREMIUM_MAX and not failing:
-        return Finding(key, PASS, _("%(r)s× %(base)s, within %(lo)s×–%(hi)s×.") % shown)
+    notes: list[str] = []
+    years_stale = getattr(detail, "years_stale", None) if detail is not None else None
+    too_stale = bool(years_stale) and years_stale > detail.stale_limit
+    if years_stale:
+        notes.append(
+            _("compared with %(row)s, the latest edition available for the lot's harvest %(lot)s")
+            % {"row": detail.baseline_harvest, "lot": detail.lot_harvest}
+        )
+    if detail is not None and detail.other_scale_note:
+        notes.append(detail.other_scale_note.rstrip("."))
+    tail = (" (" + "; ".join(notes) + ")") if notes else ""
     if failing:
-        return Finding(key, FAIL, _("%(r)s× %(base)s; pricing flags: %(flags)s.") % shown)
+        return Finding(key, FAIL, _("%(r)s× %(base)s; pricing flags: %(flags)s.") % shown + tail)
+    if competition and ev.premium_ratio >= conf.PREMIUM_MIN:
+        return Finding(
+            key,
+            PASS,
+            _("%(r)s× %(base)s. Competition lot: %(competition)s, verified; a high price is expected evidence.") % shown
+            + tail,
+        )
+    if conf.PREMIUM_MIN <= ev.premium_ratio <= conf.PREMIUM_MAX:
+        if too_stale:
+            return Finding(
+                key,
+                WARN,
+                _(
+                    "%(r)s× %(base)s, within %(lo)s×–%(hi)s×, but that baseline is %(n)s harvest years older "
+                    "than the lot's harvest %(lot)s (more than %(limit)s): check it against a current edition."
+                )
+                % {**shown, "n": years_stale, "lot": detail.lot_harvest, "limit": detail.stale_limit},
+            )
+        return Finding(key, PASS, _("%(r)s× %(base)s, within %(lo)s×–%(hi)s×.") % shown + tail)
     if ev.premium_ratio < conf.PREMIUM_MIN:
-        return Finding(key, WARN, _("%(r)s× %(base)s, under %(lo)s×: the label may be marketing.") % shown)
-    return Finding(key, WARN, _("%(r)s× %(base)s, over %(hi)s×: credible only with competition provenance.") % shown)
+        return Finding(key, WARN, _("%(r)s× %(base)s, under %(lo)s×: the label may be marketing.") % shown + tail)
+    return Finding(
+        key, WARN, _("%(r)s× %(base)s, over %(hi)s×: credible only with competition provenance.") % shown + tail
+    )
 
 
 # --- documentation -------------------------------------------------------------------------------

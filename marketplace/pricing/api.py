@@ -77,7 +77,9 @@ class AdjustmentViewSet(_ReferenceViewSet):
 
 
 class LotPremiumView(APIView):
-    """A lot's premium with the baseline used and the moderation flags."""
+    """A lot's premium: the baseline row used (edition, harvest year, origin/band/lot size), how stale
+    it is, the score that chose its band, notes (stale baseline, another scale, competition lot) and
+    the moderation flags."""
 
     permission_classes = [AllowAny]
 

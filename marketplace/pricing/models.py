@@ -6,6 +6,7 @@ publishes them. Exchange rates live in ``core.models.ExchangeRate``; this app on
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -60,6 +61,54 @@ class SizeBand(models.TextChoices):
     GT_40000 = "gt40000", _("over 40,000 lb")
 
 
+# Upper edge (lb, exclusive for the first, inclusive after) of each lot-size band, smallest first.
+_SIZE_BAND_EDGES_LB: tuple[tuple[Decimal, bool, str], ...] = (
+    (Decimal("1000"), False, SizeBand.LT_1000),
+    (Decimal("10000"), True, SizeBand.B1000_10000),
+    (Decimal("40000"), True, SizeBand.B10000_40000),
+)
+
+
+def size_band_for(weight_kg: Decimal | None) -> str:
+    """The Transaction Guide lot-size band of a lot of ``weight_kg`` green (1 lb = 0.45359237 kg).
+
+    Under 1,000 lb (453.59237 kg) is ``lt1000``; 1,000 lb exactly starts the next band.
+    """
+    from core.money import KG_PER_LB
+
+    if weight_kg is None:
+        return ""
+    for edge_lb, inclusive, band in _SIZE_BAND_EDGES_LB:
+        edge_kg = edge_lb * KG_PER_LB
+        if weight_kg < edge_kg or (inclusive and weight_kg == edge_kg):
+            return band
+    return SizeBand.GT_40000
+
+
+def harvest_year_for(
+    *, harvest_start: datetime.date | None, harvest_end: datetime.date | None, harvest_year: int
+) -> int:
+    """The October–September harvest year (its starting year) a lot's harvest belongs to.
+
+    DOMAIN.md §6.1: the Transaction Guide reports per harvest year, October to September, so a
+    harvest that started in January 2020 belongs to 2019/20 and one that started in November 2019
+    too. The harvest start decides (else the end); a lot with no dates has only ``harvest_year``
+    (the calendar year its harvest started), which is read as the harvest year that starts in it,
+    the convention of the baseline table itself.
+    """
+    day = harvest_start or harvest_end
+    if day is None:
+        return harvest_year
+    return day.year if day.month >= 10 else day.year - 1
+
+
+def harvest_label(year: int | None) -> str:
+    """``2022`` → ``"2022/23"``."""
+    if year is None:
+        return ""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
 class SpecialtyBaseline(models.Model):
     """One row of a baseline table: p25 / median / p75 FOB USD/lb for a slice of the market."""
 
@@ -104,7 +153,7 @@ class SpecialtyBaseline(models.Model):
 
     @property
     def harvest_label(self) -> str:
-        return f"{self.harvest_year}/{(self.harvest_year + 1) % 100:02d}"
+        return harvest_label(self.harvest_year)
 
 
 class CPriceKind(models.TextChoices):
@@ -190,10 +239,24 @@ class PremiumStatus(models.TextChoices):
 
 
 class BaselineMatch(models.TextChoices):
+    """Whether the row is the origin's or all origins', and of the lot's harvest year or earlier.
+
+    (The codes predate stale-baseline handling: "latest" now means the nearest earlier harvest
+    year that has a row, never a later one.)
+    """
+
     ORIGIN_YEAR = "origin_year", _("origin and harvest year")
     ALL_ORIGINS_YEAR = "all_origins_year", _("all origins, same harvest year")
-    ORIGIN_LATEST = "origin_latest", _("origin, latest harvest year")
-    ALL_ORIGINS_LATEST = "all_origins_latest", _("all origins, latest harvest year")
+    ORIGIN_LATEST = "origin_latest", _("origin, an earlier harvest year")
+    ALL_ORIGINS_LATEST = "all_origins_latest", _("all origins, an earlier harvest year")
+
+
+class ScoreBasis(models.TextChoices):
+    """Which score chose the score band (DOMAIN.md §6.1: only SCA 2004 scores have bands)."""
+
+    SCA2004 = "sca2004", _("SCA 2004 score")
+    OTHER_SCALE = "other_scale", _("scored on another scale only (no Transaction Guide band)")
+    NONE = "none", _("no independent score")
 
 
 class BandPosition(models.TextChoices):
@@ -207,8 +270,8 @@ class BandPosition(models.TextChoices):
 
 class PremiumFlag(models.TextChoices):
     UNDER_2X = "under_2x", _("Under 2× the baseline on a lot that claims micro-lot status")
-    OVER_10X = "over_10x", _("Over 10× the baseline without nano-lot or competition context")
-    HIGH_PRICE = "high_price", _("200 USD/kg or more without competition provenance or a 90+ score")
+    OVER_10X = "over_10x", _("Over 10× the baseline without nano-lot context or a verified competition result")
+    HIGH_PRICE = "high_price", _("200 USD/kg or more without a verified competition result or a 90+ SCA 2004 score")
 
 
 class LotPremium(models.Model):
@@ -244,6 +307,30 @@ class LotPremium(models.Model):
     flag_under_2x = models.BooleanField(default=False)
     flag_over_10x = models.BooleanField(default=False)
     flag_high_price = models.BooleanField(default=False)
+    # What the baseline was chosen for (DOMAIN.md §6.1): the lot's October–September harvest year,
+    # its lot-size band, and the score that picked the band (SCA 2004 only).
+    lot_harvest_year = models.PositiveSmallIntegerField(null=True)
+    lot_size_band = models.CharField(max_length=12, blank=True)
+    score_basis = models.CharField(max_length=12, choices=ScoreBasis.choices, blank=True)
+    score_protocol = models.CharField(max_length=10, blank=True)
+    score_value = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    # The row used, copied so the premium keeps naming it after the row is edited or deleted.
+    baseline_edition = models.CharField(max_length=60, blank=True)
+    baseline_harvest_year = models.PositiveSmallIntegerField(null=True)
+    baseline_origin = models.CharField(max_length=2, blank=True)
+    baseline_score_band = models.CharField(max_length=6, blank=True)
+    baseline_size_band = models.CharField(max_length=12, blank=True)
+    # Harvest years between the lot's and the row's (0 = the lot's own year).
+    years_stale = models.PositiveSmallIntegerField(null=True)
+    band_edition = models.CharField(max_length=60, blank=True)
+    band_harvest_year = models.PositiveSmallIntegerField(null=True)
+    band_origin = models.CharField(max_length=2, blank=True)
+    # DOMAIN.md §7: a verified competition result makes a high price expected evidence. The >10×
+    # and ≥ 200 USD/kg flags it replaced are recorded as ``competition_excused`` (the note shown).
+    competition_result = models.ForeignKey(
+        "competitions.CompetitionResult", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    competition_excused = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
     changed_at = models.DateTimeField()
 
@@ -269,3 +356,122 @@ class LotPremium(models.Model):
     @property
     def flag_labels(self) -> list[str]:
         return [str(PremiumFlag(flag).label) for flag in self.flags]
+
+    # --- how the premium is described wherever it is shown ------------------------------------
+
+    @property
+    def baseline_harvest_label(self) -> str:
+        return harvest_label(self.baseline_harvest_year)
+
+    @property
+    def lot_harvest_label(self) -> str:
+        return harvest_label(self.lot_harvest_year)
+
+    @property
+    def is_stale(self) -> bool:
+        return bool(self.years_stale)
+
+    @property
+    def baseline_row_label(self) -> str:
+        """ "all origins · 86–87.99 · under 1,000 lb": the row's slice, "all" for each open dimension."""
+        if not self.baseline_edition:
+            return ""
+        return row_label(self.baseline_origin, self.baseline_score_band, self.baseline_size_band)
+
+    @property
+    def baseline_summary(self) -> str:
+        """The edition, harvest year and row every shown premium names (DOMAIN.md §6.1)."""
+        if not self.baseline_edition:
+            return ""
+        return str(
+            _("Transaction Guide %(edition)s, harvest %(harvest)s, row: %(row)s")
+            % {"edition": self.baseline_edition, "harvest": self.baseline_harvest_label, "row": self.baseline_row_label}
+        )
+
+    @property
+    def baseline_phrase(self) -> str:
+        """The same, to follow a ratio: "4.2× the Transaction Guide 2023 (v6) baseline for 2022/23 (…)"."""
+        if not self.baseline_edition:
+            return ""
+        return str(
+            _("the Transaction Guide %(edition)s baseline for %(harvest)s (%(row)s)")
+            % {"edition": self.baseline_edition, "harvest": self.baseline_harvest_label, "row": self.baseline_row_label}
+        )
+
+    @property
+    def band_summary(self) -> str:
+        if not self.band_edition:
+            return ""
+        return str(
+            _("Transaction Guide %(edition)s, harvest %(harvest)s, row: %(row)s")
+            % {
+                "edition": self.band_edition,
+                "harvest": harvest_label(self.band_harvest_year),
+                "row": row_label(self.band_origin, self.score_band, SizeBand.ALL),
+            }
+        )
+
+    @property
+    def notes(self) -> list[dict[str, str]]:
+        """Explanations shown with the figure: stale baseline, another scale, competition lot."""
+        out: list[dict[str, str]] = []
+        if self.years_stale and self.lot_harvest_year is not None:
+            out.append(
+                {
+                    "code": "stale_baseline",
+                    "text": str(
+                        _(
+                            "No baseline for the lot's harvest %(lot)s yet: compared with %(row)s, the latest "
+                            "edition available (%(n)s harvest years earlier)."
+                        )
+                        % {"lot": self.lot_harvest_label, "row": self.baseline_harvest_label, "n": self.years_stale}
+                    ),
+                }
+            )
+        if self.score_basis == ScoreBasis.OTHER_SCALE:
+            out.append(
+                {
+                    "code": "other_scale",
+                    "text": str(
+                        _(
+                            "Scored %(protocol)s %(score)s only: Transaction Guide score bands are on the SCA 2004 "
+                            "scale, so the lot is compared with its year's all-scores row."
+                        )
+                        % {"protocol": protocol_label(self.score_protocol), "score": self.score_value}
+                    ),
+                }
+            )
+        if self.competition_result_id is not None:
+            result = self.competition_result
+            out.append(
+                {
+                    "code": "competition_lot",
+                    "text": str(
+                        _("Competition lot: %(result)s, verified by a moderator. A high price is expected evidence.")
+                        % {"result": result.title if result is not None else ""}
+                    ),
+                }
+            )
+        return out
+
+
+def protocol_label(protocol: str) -> str:
+    """The short scale name shown beside a score ("SCA 87.25", "CVA 84.50"), as cupping names it."""
+    from cupping.scoring import PROTOCOL_SHORT
+
+    return str(PROTOCOL_SHORT.get(protocol, protocol.upper()))
+
+
+def row_label(origin: str, score_band: str, size_band: str) -> str:
+    """ "ET · 86–87.99 points · all lot sizes": each dimension of a baseline row, or "all"."""
+    origin_text = origin or str(_("all origins"))
+    if score_band in ("", ScoreBand.ALL):
+        band_text = str(_("all scores"))
+    else:
+        label = ScoreBand(score_band).label if score_band in ScoreBand.values else score_band
+        band_text = str(_("%(band)s points") % {"band": label})
+    if size_band in ("", SizeBand.ALL):
+        size_text = str(_("all lot sizes"))
+    else:
+        size_text = str(SizeBand(size_band).label) if size_band in SizeBand.values else size_band
+    return f"{origin_text} · {band_text} · {size_text}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-TRIGGER_KINDS = frozenset({"price", "origin", "harvest_year", "score", "weight"})
+TRIGGER_KINDS = frozenset({"price", "origin", "harvest_year", "score", "weight", "competition"})
 
 
 def on_evidence_changed(sender: Any, lot_id: int, kind: str, **kwargs: Any) -> None:

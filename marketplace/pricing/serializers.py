@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import ExchangeRate
@@ -96,10 +97,38 @@ class BaselineBriefSerializer(serializers.ModelSerializer):
         )
 
 
+class BaselineRowSerializer(serializers.Serializer):
+    """The slice of the market a premium was compared with; "all" for each open dimension."""
+
+    origin = serializers.CharField()
+    score_band = serializers.CharField()
+    size_band = serializers.CharField()
+
+
+class PremiumNoteSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["stale_baseline", "other_scale", "competition_lot"])
+    text = serializers.CharField()
+
+
+class CompetitionBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    event = serializers.CharField()
+    rank = serializers.IntegerField()
+
+
 class PremiumSerializer(serializers.ModelSerializer):
     baseline = BaselineBriefSerializer(read_only=True, allow_null=True)
     band_baseline = BaselineBriefSerializer(read_only=True, allow_null=True)
     flags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    baseline_harvest_label = serializers.CharField(read_only=True)
+    baseline_row = serializers.SerializerMethodField()
+    baseline_summary = serializers.CharField(read_only=True)
+    lot_harvest_label = serializers.CharField(read_only=True)
+    stale = serializers.BooleanField(source="is_stale", read_only=True)
+    band_summary = serializers.CharField(read_only=True)
+    competition_result = serializers.SerializerMethodField()
+    notes = PremiumNoteSerializer(many=True, read_only=True)
 
     class Meta:
         model = LotPremium
@@ -115,16 +144,52 @@ class PremiumSerializer(serializers.ModelSerializer):
             "baseline",
             "baseline_match",
             "baseline_median",
+            "baseline_edition",
+            "baseline_harvest_year",
+            "baseline_harvest_label",
+            "baseline_row",
+            "baseline_summary",
+            "lot_harvest_year",
+            "lot_harvest_label",
+            "lot_size_band",
+            "years_stale",
+            "stale",
+            "score_basis",
+            "score_protocol",
+            "score_value",
             "score_band",
             "band_baseline",
             "band_median",
             "band_ratio",
             "band_position",
+            "band_edition",
+            "band_harvest_year",
+            "band_summary",
             "flags",
+            "competition_result",
+            "competition_excused",
+            "notes",
             "computed_at",
             "changed_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(BaselineRowSerializer(allow_null=True))
+    def get_baseline_row(self, premium: LotPremium) -> dict[str, str] | None:
+        if not premium.baseline_edition:
+            return None
+        return {
+            "origin": premium.baseline_origin or "all",
+            "score_band": premium.baseline_score_band or "all",
+            "size_band": premium.baseline_size_band or "all",
+        }
+
+    @extend_schema_field(CompetitionBriefSerializer(allow_null=True))
+    def get_competition_result(self, premium: LotPremium) -> dict[str, Any] | None:
+        result = premium.competition_result if premium.competition_result_id else None
+        if result is None:
+            return None
+        return {"id": result.pk, "title": result.title, "event": result.event, "rank": result.rank}
 
 
 class SweepSerializer(serializers.Serializer):

@@ -27,7 +27,16 @@ from marketplace.pricing.models import CPrice, IncotermAdjustment, LotPremium, S
 from marketplace.pricing.selectors import premium_inputs, pricing_context
 
 SWEEP_JOB_KIND = "pricing.sweep"
-_FLAG_FIELDS = ("premium_ratio", "flag_under_2x", "flag_over_10x", "flag_high_price")
+# A change of any of these is announced (moderation recomputes the premium hallmark from them).
+_FLAG_FIELDS = (
+    "premium_ratio",
+    "flag_under_2x",
+    "flag_over_10x",
+    "flag_high_price",
+    "years_stale",
+    "competition_result_id",
+    "competition_excused",
+)
 
 
 # --- premiums ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Competition tagging: nano-lots with an official score of 88 or more, and buyers told once."""
+"""Competition tagging: nano-lots whose official score reaches their protocol's threshold (SCA 2004: 88,
+CVA: 90 by our default), and buyers told once. Only tags the sweep added are ever removed by it."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from marketplace.auctions.tasks import competition_sweep, competition_tag_lot
 from tests.factories import LotFactory, RoasterFactory
 
 
-def nano_lot(score: str | None = "90.00", weight: str = "30", **kwargs: Any) -> Lot:
+def nano_lot(score: str | None = "90.00", weight: str = "30", protocol: str = "sca2004", **kwargs: Any) -> Lot:
+    # (These helpers used to write CVA scores and expect the 2004-form threshold to apply to them.)
     lot = LotFactory(weight_kg=D(weight), **kwargs)
     if score is not None:
-        Lot.objects.filter(pk=lot.pk).update(official_score=D(score), official_score_protocol="cva")
+        Lot.objects.filter(pk=lot.pk).update(official_score=D(score), official_score_protocol=protocol)
         lot.refresh_from_db()
     return lot
 
@@ -49,6 +51,88 @@ def tagged(lot: Lot) -> bool:
 def test_which_lots_qualify(weight, score, status, expected):
     lot = nano_lot(score, weight, status=status)
     assert services.competition_qualifies(lot) is expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("score", "protocol", "expected"),
+    [
+        ("88.25", "cva", False),  # 88 is the 2004-form threshold: not a CVA one
+        ("89.75", "cva", False),
+        ("90.00", "cva", True),  # the CVA threshold (our documented default)
+        ("88.25", "sca2004", True),
+    ],
+)
+def test_competition_tagging_is_per_protocol(api, score, protocol, expected):
+    """DOMAIN.md §1: a CVA score is another scale; a CVA 88.25 nano-lot is not tagged on the SCA threshold."""
+    lot = nano_lot(score, protocol=protocol)
+    competition_sweep()
+    assert ("competition" in api(None).get(f"/api/v1/lots/{lot.pk}/").json()["tags"]) is expected
+
+
+@pytest.mark.django_db
+def test_the_cva_threshold_is_a_setting_and_can_be_switched_off():
+    import importlib
+
+    from marketplace.auctions import conf
+
+    lot = nano_lot("92.00", protocol="cva")
+    try:
+        with override_settings(COMPETITION_MIN_SCORE_CVA=""):
+            importlib.reload(conf)
+            assert conf.COMPETITION_MIN_SCORE_CVA is None
+            assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "unchanged"
+        with override_settings(COMPETITION_MIN_SCORE_CVA="91.5"):
+            importlib.reload(conf)
+            assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "tagged"
+    finally:
+        importlib.reload(conf)
+    default = conf.COMPETITION_MIN_SCORE_CVA
+    assert default == D("90")
+
+
+@pytest.mark.django_db
+def test_a_nano_lot_scored_on_both_forms_is_tagged_on_its_sca_2004_score():
+    from cupping.models import LotScore
+
+    lot = nano_lot("86.00", protocol="cva")  # the catalogue shows CVA (more graders)
+    LotScore.objects.create(
+        lot=lot, protocol="sca2004", harvest_year=lot.harvest_year, mean=D("88.50"), graders=1, spread=0
+    )
+    (buyer,) = buyers(1)
+    assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "tagged"
+    note = Notification.objects.get(recipient=buyer, kind="competition_lot")
+    assert "SCA 88.50" in note.message  # the alert names the scale of the score
+
+
+@pytest.mark.django_db
+def test_a_moderators_competition_tag_on_a_lot_that_is_not_a_nano_lot_survives_the_sweep(api):
+    """Issue 14: the sweep used to delete every `competition` tag on a lot that was not a qualifying nano-lot."""
+    coe_lot = LotFactory(weight_kg=D("300"))
+    LotTag.objects.create(lot=coe_lot, tag="competition")  # the admin inline's default source: a person
+    nano = nano_lot("80.00")
+    LotTag.objects.create(lot=nano, tag="competition", source="moderator")
+    assert competition_sweep() == {"tagged": 0, "untagged": 0, "unchanged": 0, "missing": 0}
+    assert services.lot_competition_tag_refresh(lot_id=coe_lot.pk) == "unchanged"
+    assert services.lot_competition_tag_refresh(lot_id=nano.pk) == "unchanged"
+    assert "competition" in api(None).get(f"/api/v1/lots/{coe_lot.pk}/").json()["tags"]
+    assert tagged(coe_lot) and tagged(nano)
+
+
+@pytest.mark.django_db
+def test_a_verified_result_keeps_its_tag_when_the_nano_lot_stops_qualifying(moderator):
+    from marketplace.competitions.services import result_verify
+    from tests.pricing.conftest import verified_result
+
+    lot = nano_lot("90.00")
+    assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "tagged"  # the automatic alert
+    result = verified_result(lot, status="pending")
+    result_verify(result_id=result.pk, by=moderator)
+    assert LotTag.objects.get(lot=lot, tag="competition").source == "competition_result"
+    Lot.objects.filter(pk=lot.pk).update(official_score=D("85.00"))
+    assert services.lot_competition_tag_refresh(lot_id=lot.pk) == "unchanged"
+    assert competition_sweep()["untagged"] == 0
+    assert tagged(lot)
 
 
 @pytest.mark.django_db
@@ -102,7 +186,7 @@ def test_threshold_is_a_setting():
 def test_the_sweep_fixes_tags_missed_by_signals():
     keep = nano_lot("90.00")
     stale = nano_lot("80.00")
-    LotTag.objects.create(lot=stale, tag="competition")
+    LotTag.objects.create(lot=stale, tag="competition", source="auto")  # the sweep's own, missed earlier
     counts = competition_sweep()
     assert counts["tagged"] == 1 and counts["untagged"] == 1
     assert tagged(keep) and not tagged(stale)

@@ -64,3 +64,21 @@ def baseline(**fields: Any) -> SpecialtyBaseline:
     }
     values.update(fields)
     return SpecialtyBaseline.objects.create(**values)
+
+
+def verified_result(lot: Any, *, status: str = "verified", **fields: Any) -> Any:
+    """A competition result of ``lot`` (verified unless told), written directly: the services have their own tests."""
+    from marketplace.competitions.models import CompetitionResult
+
+    values: dict[str, Any] = {
+        "competition": "coe",
+        "name": "Cup of Excellence Colombia",
+        "year": 2025,
+        "rank": 3,
+        "jury_score": Decimal("90.12"),
+        "jury_protocol": "coe",
+        "url": "https://allianceforcoffeeexcellence.org/competition/colombia-2025/",
+        "status": status,
+    }
+    values.update(fields)
+    return CompetitionResult.objects.create(lot=lot, **values)

@@ -261,7 +261,9 @@ def test_lot_page_shows_the_premium_badge_and_an_svg_chart_with_the_dated_c_pric
     response = client.get(reverse("lots:detail", args=[lot.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="premium-badge"' in html and "3.0× the specialty baseline" in html
+    # DOMAIN.md §6.1: the 86–88 band row (3.50) is the most specific row for an 87-point lot.
+    assert 'id="premium-badge"' in html and "3.4× the specialty baseline" in html
+    assert "Transaction Guide test, harvest 2025/26, row: all origins · 86–87.99 points · all lot sizes" in html
     assert "<svg" in html and 'class="band"' in html and 'class="c-price"' in html and 'class="lot-price"' in html
     assert "2026-01-31" in html  # the C price names its date
     assert "style=" not in html.split('id="price-premium"')[1].split("</section>")[0]

@@ -12,7 +12,7 @@ from lots.models import Lot
 from marketplace.pricing.compute import q_price, q_ratio
 from marketplace.pricing.models import IncotermAdjustment, LotPremium, SpecialtyBaseline
 from marketplace.pricing.services import lot_premium_recompute
-from tests.pricing.conftest import baseline
+from tests.pricing.conftest import baseline, verified_result
 
 pytestmark = pytest.mark.django_db
 
@@ -135,13 +135,34 @@ def test_baseline_falls_back_to_all_origins_of_the_same_year(make_lot):
     assert (premium.baseline_id, premium.baseline_match) == (all_origins.pk, "all_origins_year")
 
 
-def test_baseline_falls_back_to_the_latest_year_origin_first(make_lot):
-    baseline(origin="", harvest_year=2022, median=Decimal("3.40"))
-    origin_latest = baseline(origin="CO", harvest_year=2021, median=Decimal("3.00"))
+def test_the_nearest_earlier_harvest_year_wins_over_an_origin_row_of_an_older_year(make_lot):
+    """DOMAIN.md §6.1: the exact harvest year first, else the nearest earlier year; origin is given up first.
+
+    (The old rule took the origin's latest row whatever its year; the harvest year now comes first.)
+    """
+    nearest = baseline(origin="", harvest_year=2022, median=Decimal("3.40"))
+    baseline(origin="CO", harvest_year=2021, median=Decimal("3.00"))
     lot = make_lot(price=Decimal("9.0000"), price_unit="lb", harvest_year=2025)
     premium = lot_premium_recompute(lot_id=lot.pk)
-    assert (premium.baseline_id, premium.baseline_match) == (origin_latest.pk, "origin_latest")
+    assert (premium.baseline_id, premium.baseline_match) == (nearest.pk, "all_origins_latest")
+    assert (premium.lot_harvest_year, premium.baseline_harvest_year, premium.years_stale) == (2025, 2022, 3)
+
+
+def test_an_origin_row_of_an_earlier_year_is_used_when_that_year_is_the_nearest(make_lot):
+    origin_row = baseline(origin="CO", harvest_year=2023, median=Decimal("3.00"))
+    baseline(origin="", harvest_year=2022, median=Decimal("3.40"))
+    lot = make_lot(price=Decimal("9.0000"), price_unit="lb", harvest_year=2025)
+    premium = lot_premium_recompute(lot_id=lot.pk)
+    assert (premium.baseline_id, premium.baseline_match) == (origin_row.pk, "origin_latest")
     assert premium.premium_ratio == Decimal("3.000")
+
+
+def test_a_baseline_of_a_later_harvest_year_is_never_used(make_lot):
+    """DOMAIN.md §6.1: only the nearest EARLIER year may stand in for the lot's own."""
+    baseline(origin="", harvest_year=2026, median=Decimal("3.40"))
+    lot = make_lot(price=Decimal("9.0000"), price_unit="lb", harvest_year=2025)
+    premium = lot_premium_recompute(lot_id=lot.pk)
+    assert premium.status == "no_baseline" and premium.premium_ratio is None
 
 
 def test_baseline_falls_back_to_all_origins_latest_year_and_newest_edition(make_lot):
@@ -156,10 +177,38 @@ def test_baseline_falls_back_to_all_origins_latest_year_and_newest_edition(make_
     assert premium.premium_ratio == Decimal("2.000")
 
 
-def test_lot_size_rows_are_not_the_standard_baseline(make_lot):
+def test_a_lot_under_1000_lb_is_compared_with_its_lot_size_row(make_lot):
+    """DOMAIN.md §6.1: small lots trade far above the all-lots median, so the lot-size row wins.
+
+    (The old rule never used lot-size rows; 300 kg is 661 lb.)
+    """
+    small = baseline(size_band="lt1000", median=Decimal("4.00"))
+    baseline(median=Decimal("2.60"))
+    lot = make_lot(price=Decimal("8.0000"), price_unit="lb", weight_kg=Decimal("300"))
+    premium = lot_premium_recompute(lot_id=lot.pk)
+    assert premium.baseline_id == small.pk and premium.premium_ratio == Decimal("2.000")
+    assert (premium.lot_size_band, premium.baseline_size_band) == ("lt1000", "lt1000")
+
+
+@pytest.mark.parametrize(
+    ("weight", "band"),
+    [
+        ("453.59", "lt1000"),  # 999.99 lb
+        ("453.60", "1000-10000"),  # 1,000.0 lb: the next band starts at 1,000 lb
+        ("18143.69", "10000-40000"),
+        ("18143.70", "gt40000"),
+    ],
+)
+def test_the_lot_size_band_follows_the_weight_in_lb(make_lot, weight, band):
+    baseline()
+    lot = make_lot(price=Decimal("8.0000"), price_unit="lb", weight_kg=Decimal(weight))
+    assert lot_premium_recompute(lot_id=lot.pk).lot_size_band == band
+
+
+def test_a_lot_of_another_size_uses_the_all_sizes_row(make_lot):
     baseline(size_band="lt1000", median=Decimal("1.00"))
     standard = baseline(median=Decimal("4.00"))
-    lot = make_lot(price=Decimal("8.0000"), price_unit="lb")
+    lot = make_lot(price=Decimal("8.0000"), price_unit="lb", weight_kg=Decimal("5000"))
     assert lot_premium_recompute(lot_id=lot.pk).baseline_id == standard.pk
 
 
@@ -214,27 +263,66 @@ def test_micro_lot_under_2x_is_flagged_but_a_regular_lot_is_not(make_lot):
     assert lot_premium_recompute(lot_id=at_two.pk).flags == []
 
 
-def test_over_10x_is_flagged_unless_nano_or_competition(make_lot):
+def test_over_10x_is_flagged_unless_nano_or_a_verified_competition_lot(make_lot):
+    """DOMAIN.md §7: competition provenance is a VERIFIED result; a bare tag is not evidence.
+
+    (The old rule excused any lot tagged ``competition``, including the automatic nano-lot alert.)
+    """
     baseline(median=Decimal("4.00"))
     plain = make_lot(price=Decimal("40.0100"), price_unit="lb")
     nano = make_lot(price=Decimal("40.0100"), price_unit="lb", weight_kg=Decimal("20"))
-    competition = make_lot(price=Decimal("40.0100"), price_unit="lb", tags=("competition",))
+    tagged = make_lot(price=Decimal("40.0100"), price_unit="lb", tags=("competition",))
+    competition = make_lot(price=Decimal("40.0100"), price_unit="lb")
+    verified_result(competition)
+    pending = make_lot(price=Decimal("40.0100"), price_unit="lb")
+    verified_result(pending, status="pending")
     assert "over_10x" in lot_premium_recompute(lot_id=plain.pk).flags
     assert "over_10x" not in lot_premium_recompute(lot_id=nano.pk).flags
-    assert "over_10x" not in lot_premium_recompute(lot_id=competition.pk).flags
+    assert "over_10x" in lot_premium_recompute(lot_id=tagged.pk).flags
+    assert "over_10x" in lot_premium_recompute(lot_id=pending.pk).flags
+    premium = lot_premium_recompute(lot_id=competition.pk)
+    assert "over_10x" not in premium.flags and premium.competition_excused
+    assert [n["code"] for n in premium.notes] == ["competition_lot"]
 
 
-def test_200_usd_per_kg_needs_competition_provenance_or_a_90_score(make_lot):
+def test_200_usd_per_kg_needs_verified_competition_provenance_or_a_90_sca_score(make_lot):
     baseline(median=Decimal("4.00"))
     plain = make_lot(price=Decimal("200.0000"), weight_kg=Decimal("20"))
     just_under = make_lot(price=Decimal("199.9999"), weight_kg=Decimal("20"))
-    competition = make_lot(price=Decimal("250.0000"), weight_kg=Decimal("20"), tags=("competition",))
+    competition = make_lot(price=Decimal("250.0000"), weight_kg=Decimal("20"))
+    verified_result(competition)
     scored = make_lot(price=Decimal("250.0000"), weight_kg=Decimal("20"))
-    Lot.objects.filter(pk=scored.pk).update(official_score=Decimal("90.00"))
+    Lot.objects.filter(pk=scored.pk).update(official_score=Decimal("90.00"), official_score_protocol="sca2004")
     assert lot_premium_recompute(lot_id=plain.pk).flags == ["high_price"]
     assert lot_premium_recompute(lot_id=just_under.pk).flags == []
     assert lot_premium_recompute(lot_id=competition.pk).flags == []
     assert lot_premium_recompute(lot_id=scored.pk).flags == []
+
+
+def test_a_cva_90_score_does_not_excuse_a_high_price_by_default(make_lot):
+    """DOMAIN.md §6.1/§7: the 90+ exemption is on the SCA 2004 scale; CVA has no mapping (our default: none)."""
+    baseline(median=Decimal("4.00"))
+    cva = make_lot(price=Decimal("250.0000"), weight_kg=Decimal("20"))
+    Lot.objects.filter(pk=cva.pk).update(official_score=Decimal("92.50"), official_score_protocol="cva")
+    assert lot_premium_recompute(lot_id=cva.pk).flags == ["high_price"]
+
+
+def test_a_cva_threshold_can_be_configured_for_the_high_price_exemption(make_lot, settings):
+    import importlib
+
+    from marketplace.pricing import conf
+
+    baseline(median=Decimal("4.00"))
+    cva = make_lot(price=Decimal("250.0000"), weight_kg=Decimal("20"))
+    Lot.objects.filter(pk=cva.pk).update(official_score=Decimal("92.50"), official_score_protocol="cva")
+    settings.PRICING_HIGH_SCORE_CVA = "92"
+    try:
+        importlib.reload(conf)
+        assert lot_premium_recompute(lot_id=cva.pk).flags == []
+    finally:
+        del settings.PRICING_HIGH_SCORE_CVA
+        importlib.reload(conf)
+    assert conf.HIGH_SCORE_CVA is None
 
 
 # --- storage and the premium signal -----------------------------------------------------------

@@ -14,12 +14,15 @@ from django.db import connection, transaction
 
 from core.models import ExchangeRate, Job
 from core.signals import evidence_changed, send_evidence_changed
+from cupping.models import LotScore
 from lots.models import Lot
 from marketplace.pricing import tasks
 from marketplace.pricing.models import IncotermAdjustment, LotPremium
 from marketplace.pricing.services import lot_premium_recompute, sweep_start
 from marketplace.pricing.sweep import premiums_sweep
-from tests.pricing.conftest import baseline
+from tests.pricing.conftest import baseline, verified_result
+
+ONE = {"graders": 1, "spread": Decimal("0")}
 
 COMPARED = [
     f.name for f in LotPremium._meta.concrete_fields if f.name not in ("id", "lot", "computed_at", "changed_at")
@@ -54,6 +57,8 @@ def varied_lots(make_lot: Any) -> list[Any]:
         p75=Decimal("4.5000"),
     )
     baseline(origin="", harvest_year=2023, score_band="88-90", median=Decimal("4.1000"))
+    baseline(origin="", harvest_year=2023, size_band="lt1000", median=Decimal("4.4000"))
+    baseline(origin="ET", harvest_year=2022, median=Decimal("3.1000"))
     lots = []
     prices = [
         Decimal("7.3333"),
@@ -67,23 +72,40 @@ def varied_lots(make_lot: Any) -> list[Any]:
         ["kg", "lb"],
         ["USD", "EUR", "COP", "BRL"],
         ["FOB", "EXW", "CIF", "DDP"],
-        [("CO", 2024), ("ET", 2023), ("KE", 2019)],
+        [("CO", 2024), ("ET", 2023), ("KE", 2026)],
     )
     for i, (unit, currency, incoterm, (country, year)) in enumerate(combos):
         price = prices[i % len(prices)] * (Decimal(4000) if currency == "COP" else 1)
         weight = [Decimal("20"), Decimal("75"), Decimal("300"), Decimal("5000")][i % 4]
+        # Harvest dates decide the October–September year: November of the year, February of the
+        # next calendar year (the same harvest year), or no dates at all.
+        start = [datetime.date(year, 11, 1), datetime.date(year + 1, 2, 1), None][i % 3]
         lot = make_lot(
             price=price,
             price_unit=unit,
             currency=currency,
             incoterm=incoterm,
             country=country,
-            harvest_year=year,
+            harvest_year=start.year if start else year,
+            harvest_start=start,
+            harvest_end=None,
             weight_kg=weight,
-            tags=("competition",) if i % 7 == 0 else (),
+            tags=("competition",) if i % 5 == 0 else (),  # a bare tag is not provenance
         )
+        if i % 7 == 0:
+            verified_result(lot)
         score = [None, Decimal("79.50"), Decimal("86.00"), Decimal("88.75"), Decimal("90.25")][i % 5]
-        Lot.objects.filter(pk=lot.pk).update(official_score=score)
+        protocol = ["sca2004", "cva", "sca2004"][i % 3] if score is not None else ""
+        Lot.objects.filter(pk=lot.pk).update(official_score=score, official_score_protocol=protocol)
+        # Per-protocol scores beside the catalogue one: a current-harvest SCA row, one of another
+        # harvest (ignored), and a third form (the sweep's SQL must read them as scores.py does).
+        lot_year = start.year if start else year
+        if i % 4 == 1:
+            LotScore.objects.create(lot=lot, protocol="sca2004", harvest_year=lot_year, mean=Decimal("87.50"), **ONE)
+        if i % 6 == 2:
+            LotScore.objects.create(lot=lot, protocol="sca2004", harvest_year=lot_year - 1, mean=Decimal("91"), **ONE)
+        if i % 8 == 3:
+            LotScore.objects.create(lot=lot, protocol="coe", harvest_year=lot_year, mean=Decimal("89.10"), **ONE)
         lots.append(lot)
     return lots
 
@@ -108,6 +130,11 @@ def test_sweep_gives_the_same_figures_as_the_per_lot_path(make_lot, require_post
     assert any(p["flag_over_10x"] for p in per_lot.values())
     assert any(p["flag_under_2x"] for p in per_lot.values())
     assert len({p["band_position"] for p in per_lot.values()} - {""}) >= 3
+    assert {p["years_stale"] for p in per_lot.values()} >= {0, 3}
+    assert {p["baseline_size_band"] for p in per_lot.values()} >= {"lt1000", "all"}
+    assert {p["score_basis"] for p in per_lot.values()} == {"sca2004", "other_scale", "none"}
+    assert any(p["competition_excused"] for p in per_lot.values())
+    assert any(p["competition_result"] for p in per_lot.values())
 
 
 @pytest.mark.django_db

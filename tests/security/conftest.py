@@ -228,6 +228,21 @@ def build_world() -> dict[str, Any]:
         isolation="geographic",
         statement="Picked from the top terrace on two days and processed apart at every stage.",
     )
+    from lots.services import DocumentUpload
+    from marketplace.competitions.services import result_create
+    from tests.security.hostile_files import clean_pdf
+
+    w["competition_result"] = result_create(
+        lot=w["draft"],
+        by=producer,
+        competition="coe",
+        name="Cup of Excellence Colombia",
+        year=2025,
+        rank=2,
+        jury_score="90.10",
+        jury_protocol="coe",
+        document=DocumentUpload(name="jury.pdf", data=clean_pdf()),
+    )
     w["notification"] = notify(
         recipient=producer, kind="test", message="secret-notification", dedupe_key="perm-matrix-1"
     )

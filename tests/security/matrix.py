@@ -322,6 +322,15 @@ MATRIX: dict[str, Case] = {
     "pricing:delete": POST(MOD, lambda w: {"kind": "baseline", "pk": w["baseline"].pk}),
     "pricing:import": C(MOD, lambda w: {"kind": "baseline"}),
     "pricing:sweep": POST(MOD),
+    # --- competitions (the world's result is pending, on the producer's draft) -----------------
+    "competition-result-list": C(EVERYONE, secret=lambda w: f'"id":{w["competition_result"].pk},', sees=OWNER_MOD),
+    "competition-result-detail": C(OWNER_MOD, pk("competition_result")),
+    "competition-result-verify": POST(MOD, pk("competition_result")),
+    "competition-result-reject": POST(MOD, pk("competition_result")),
+    "competitions:lot_results": C(OWNER_MOD, pk("draft", "lot_id")),
+    "competitions:queue": C(MOD),
+    "competitions:decide": POST(MOD, pk("competition_result")),
+    "competitions:document": C(OWNER_MOD, pk("competition_result")),
     # --- payments -----------------------------------------------------------------------------
     "api-payment-ledger": C(PRODUCERS_MOD),
     "api-payment-list": C(TRADERS_MOD, secret=lambda w: str(w["payment"].public_id), sees=PARTIES_MOD),
@@ -457,6 +466,22 @@ WRITES: dict[str, Case] = {
     "api-lot-claim POST": write(
         "post", OWNER, pk("draft", "lot_id"), data={"kind": "micro", "isolation": "geographic", "statement": "x" * 40}
     ),
+    "competition-result-list POST": write(
+        "post",
+        OWNER,
+        data=lambda w: {
+            "lot": w["draft"].pk,
+            "competition": "national",
+            "name": "Concurso Nacional",
+            "year": 2025,
+            "rank": 1,
+            "jury_score": "89.50",
+            "jury_protocol": "sca2004",
+            "url": "https://example.org/results",
+        },
+    ),
+    # Everyone who may open the lot reads its results there; only its producer records one.
+    "competitions:lot_results POST": write("post", OWNER, pk("draft", "lot_id")),
 }
 # The pages' forms, posted: the POST branch of a GET/POST view must refuse as its GET does.
 WRITES.update(

@@ -18,11 +18,13 @@ from django.db import migrations
 TG = "Specialty Coffee Transaction Guide"
 TG_URL = "https://www.transactionguide.coffee/home/en"
 
+# DOMAIN.md §6.1: these two band figures coincide with the year's overall p75 and p25.
+RECHECK = "; equals that year's overall p75/p25: re-check against the v3 PDF before treating it as a median"
 # (edition, published_on, harvest_year, score_band, size_band, p25, median, p75, notes)
 BASELINES = [
     ("2020 (v3)", None, 2019, "all", "all", D("1.90"), D("2.60"), D("3.50"), "2019/20 all contracts"),
-    ("2020 (v3)", None, 2019, "86-88", "all", None, D("3.50"), None, "86–87.99 points"),
-    ("2020 (v3)", None, 2019, "82-84", "all", None, D("1.90"), None, "82–83.99 points"),
+    ("2020 (v3)", None, 2019, "86-88", "all", None, D("3.50"), None, "86–87.99 points" + RECHECK),
+    ("2020 (v3)", None, 2019, "82-84", "all", None, D("1.90"), None, "82–83.99 points" + RECHECK),
     ("2020 (v3)", None, 2019, "all", "lt1000", None, D("4.00"), None, "lots under 1,000 lb"),
     ("2020 (v3)", None, 2019, "all", "gt40000", None, D("1.90"), None, "lots over 40,000 lb"),
     ("2022 (v5, Jan 2023)", datetime.date(2023, 1, 1), 2021, "all", "all", None, D("3.50"), None, "2021/22; C average 2.25"),

@@ -1124,42 +1124,30 @@ def custody_event_add(
         prev_hash = locked.custody_head_hash
         recorded_at = timezone.now().replace(microsecond=0)
         names = [(d.name.strip()[:200] or "document", sha) for d, _mime, sha in checked]
-        content = custody.canonical_content(
-            lot_id=locked.pk,
-            seq=seq,
-            stage=stage,
-            occurred_on=occurred_on,
-            place=(place or "").strip(),
-            state_in=state_in,
-            state_out=state_out,
-            weight_in_kg=w_in,
-            weight_out_kg=w_out,
-            separated=separated,
-            notes=(notes or "").strip(),
-            corrects_id=corrects_id,
-            recorded_by_id=by.pk,
-            recorded_at=recorded_at,
-            documents=names,
-        )
+        # One set of values for the hash and the row, so the two can never describe different events.
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "stage": stage,
+            "occurred_on": occurred_on,
+            "place": (place or "").strip(),
+            "state_in": state_in,
+            "state_out": state_out,
+            "weight_in_kg": w_in,
+            "weight_out_kg": w_out,
+            "separated": separated,
+            "notes": (notes or "").strip(),
+            "corrects_id": corrects_id,
+            "recorded_at": recorded_at,
+        }
+        content = custody.canonical_content(lot_id=locked.pk, recorded_by_id=by.pk, documents=names, **fields)
         try:
             with transaction.atomic():
                 event = CustodyEvent.objects.create(
                     lot=locked,
-                    seq=seq,
-                    stage=stage,
-                    occurred_on=occurred_on,
-                    place=(place or "").strip(),
-                    state_in=state_in,
-                    state_out=state_out,
-                    weight_in_kg=w_in,
-                    weight_out_kg=w_out,
-                    separated=separated,
-                    notes=(notes or "").strip(),
-                    corrects_id=corrects_id,
                     recorded_by=by,
-                    recorded_at=recorded_at,
                     prev_hash=prev_hash,
                     content_hash=custody.chain_hash(prev_hash, content),
+                    **fields,
                 )
         except IntegrityError as exc:
             # A row already holds this seq: the chain has events its anchored head does not know.

@@ -43,7 +43,7 @@ def tables() -> tuple[tuple[str, tuple[str, ...]], ...]:
         meta = model._meta
         if meta.app_label not in APPS or meta.proxy or not meta.managed:
             continue
-        found[meta.db_table] = tuple(f.column for f in meta.concrete_fields)
+        found[meta.db_table] = tuple(str(f.column) for f in meta.concrete_fields)
     return tuple(sorted(found.items()))
 
 

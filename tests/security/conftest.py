@@ -345,6 +345,13 @@ def build_states(w: dict[str, Any]) -> dict[str, dict[str, Any]]:
         )
     at["farm"] = {"own": w["farm"]}
     at["plot"] = {"own": w["plot"]}
+    # The second producer's own listed lot, for attacks that name the producer's farm or plot in the body.
+    rival_farm = factories.FarmFactory(producer=w["second_producer"], name="La Rival")
+    at["rival_lot"] = {
+        "listed": factories.LotFactory(
+            producer=w["second_producer"], farm=rival_farm, plots=[factories.PlotFactory(farm=rival_farm)], code="RV-1"
+        )
+    }
 
     # --- negotiations: the roaster offers, the producer answers -----------------------------
     def negotiate(on: Any) -> Any:

@@ -232,6 +232,10 @@ def is_set(name: str) -> Effect:
     return check
 
 
+def nothing(c: Ctx) -> None:
+    """For actions nobody may take: the refusal and the untouched rows are the whole check."""
+
+
 def deletes(c: Ctx) -> None:
     assert not type(c.target)._default_manager.filter(pk=c.target.pk).exists(), "the row is still there"
 

@@ -19,6 +19,7 @@ from tests.security.actions.base import (
     deletes,
     every,
     lot_form,
+    nothing,
     payload,
     pk,
     png,
@@ -84,6 +85,57 @@ add(
         data=lambda c: NEW_LOT | {"farm": c.target.pk},
         label="on-farm",
         refusal_codes=frozenset({400}),  # another producer's farm: "choose one of your farms"
+    )
+)
+add(
+    Action(
+        "lot-list",
+        "post",
+        "plot",
+        {"own": OWNER},
+        creates("lots.Lot", code="MX-NEW", producer=caller),
+        data=lambda c: NEW_LOT | {"plots": [c.target.pk]},
+        label="on-plot",
+        refusal_codes=frozenset({400}),  # another producer's plot: "choose plots of your own farms"
+    )
+)
+
+
+def _versioned(data: Callable[[Ctx], dict[str, Any]]) -> Callable[[Ctx], dict[str, Any]]:
+    return lambda c: data(c) | {"version": c.target.version}
+
+
+# The second producer edits their own lot naming the producer's farm or plot: refused, nothing
+# changes (the producer, who owns the farm, may not edit a stranger's lot either).
+RIVAL = frozenset({"second_producer"})
+for _label, _foreign in (
+    ("foreign-farm", lambda c: {"farm": c.w["farm"].pk}),
+    ("foreign-plot", lambda c: {"plots": [c.w["plot"].pk]}),
+):
+    add(
+        Action(
+            "lot-detail",
+            "patch",
+            "rival_lot",
+            {"listed": NOBODY},
+            nothing,
+            parties=RIVAL,
+            kwargs=pk(),
+            data=_versioned(_foreign),
+            label=_label,
+        )
+    )
+add(
+    Action(
+        "lots:edit",
+        "post",
+        "rival_lot",
+        {"listed": NOBODY},
+        nothing,
+        parties=RIVAL,
+        kwargs=pk(),
+        data=lambda c: lot_form(c.target, farm=c.w["farm"].pk, plots=[c.w["plot"].pk]),
+        label="foreign-plot",
     )
 )
 add(
@@ -217,7 +269,7 @@ for _route, _kind in (
             "put",
             _kind,
             {"own" if _kind in ("farm", "plot") else "row": NOBODY},
-            lambda c: None,
+            nothing,
             parties=_owner,
             kwargs=pk(),
             data=lambda c: {"name": "Matrix", "region": "Matrix", "source": "matrix", "note": "matrix"},

@@ -5,6 +5,10 @@ the URL configuration resolves to something that exists. The world lives inside 
 transaction opened with the django_db_blocker and rolled back at the end of the module; each test
 runs in its own savepoint inside it (pytest-django's ``db``), so a POST that changes state never
 leaks into the next case.
+
+``world["at"][kind][state]`` (``build_states``) holds one object per lifecycle state, owned by the
+owner actors (the producer sells, the roaster buys, the grader cups): the targets of the write
+matrix in tests/security/actions/.
 """
 
 from __future__ import annotations

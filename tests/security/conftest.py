@@ -551,6 +551,10 @@ def build_states(w: dict[str, Any]) -> dict[str, dict[str, Any]]:
     at["licence"] = {"unverified": w["licence"]}
     for table in ("baseline", "cprice", "rate", "adjustment"):
         at[table] = {"row": w[table]}
+    # What the worker does after each submission and decision, once the world is complete (a
+    # hallmark such as the volume reads the producer's other lots): what a moderator's page shows.
+    for pending in (claim_submitted, evidence, rejected):
+        moderation.claim_recompute(claim_id=pending.pk)
     _check_states(at)
     return at
 

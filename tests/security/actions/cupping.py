@@ -261,7 +261,6 @@ for _route in ("cupping-request-cancel", "cupping:request_cancel"):
     )
 
 
-
 # The grader who uploaded an import answers its preview: confirmed, the rows are written (by the
 # worker, run here); cancelled, the job fails and nothing is written. Nobody else may answer it.
 def _run_target_job(c: Ctx) -> None:

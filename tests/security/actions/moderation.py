@@ -166,13 +166,15 @@ add(
         _approved,
         parties=MOD,
         kwargs=pk(),
-        data=lambda c: {
-            "decision": "approve",
-            "reason": "Matrix: checked against the evidence.",
-            "evidence_version": c.target.evidence_version,
-            "seen_status": c.target.status,
-        }
-        | {f"override_{key}": OVERRIDE for key in _failing(c)},
+        data=lambda c: (
+            {
+                "decision": "approve",
+                "reason": "Matrix: checked against the evidence.",
+                "evidence_version": c.target.evidence_version,
+                "seen_status": c.target.status,
+            }
+            | {f"override_{key}": OVERRIDE for key in _failing(c)}
+        ),
         label="approve-with-overrides",
     )
 )

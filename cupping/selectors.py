@@ -62,8 +62,9 @@ def requests_visible_to(user: Any) -> QuerySet[CuppingRequest]:
 
 
 def can_take_open_requests(user: Any) -> bool:
-    profile = getattr(user, "q_grader_profile", None)
-    return profile is not None and profile.licence_verified
+    from cupping.services import may_take_open_requests
+
+    return may_take_open_requests(user)
 
 
 def grader_queue(user: Any) -> QuerySet[CuppingRequest]:

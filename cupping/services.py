@@ -80,13 +80,21 @@ def _require_grader(user: Any) -> None:
         raise PermissionDenied(_("Only Q-graders can do this."))
 
 
+def may_take_open_requests(grader: Any) -> bool:
+    """Only an active Q-grader whose licence a moderator verified and that has not expired today
+    may take a request open to any grader (or see the private lot it opens)."""
+    if not getattr(grader, "is_active", False) or getattr(grader, "role", None) != Role.Q_GRADER:
+        return False
+    profile = getattr(grader, "q_grader_profile", None)
+    return profile is not None and profile.licence_valid_on(timezone.localdate())
+
+
 def requests_open_to(grader: Any) -> Q:
     """Cupping requests that open a non-public lot to this grader: open to or accepted by them, or
-    open to all when their licence is verified (open requests are only for verified graders)."""
+    open to all when they may take open requests (an active, verified, unexpired licence)."""
     live = Q(status__in=[CuppingRequest.Status.OPEN, CuppingRequest.Status.ACCEPTED])
     mine = Q(grader_id=getattr(grader, "pk", None))
-    profile = getattr(grader, "q_grader_profile", None)
-    if profile is not None and profile.licence_verified:
+    if may_take_open_requests(grader):
         mine |= Q(grader__isnull=True, status=CuppingRequest.Status.OPEN)
     return live & mine
 
@@ -137,6 +145,8 @@ def request_accept(*, request_id: int, by: Any) -> CuppingRequest:
     profile = getattr(by, "q_grader_profile", None)
     if profile is None or not profile.licence_verified:
         raise PermissionDenied(_("Your licence must be verified by a moderator first."))
+    if not may_take_open_requests(by):
+        raise PermissionDenied(_("Your licence has expired; renew it before taking cupping requests."))
     with transaction.atomic():
         changed = (
             CuppingRequest.objects.filter(pk=request_id, status=CuppingRequest.Status.OPEN)

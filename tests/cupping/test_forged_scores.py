@@ -20,7 +20,7 @@ from cupping import imports, services
 from cupping.models import CuppingSheet
 from cupping.tasks import cupping_imports_resume, reassess_grader_sheets, recompute_lot_score, run_cupping_import
 from tests import factories
-from tests.cupping.conftest import yesterday
+from tests.cupping.conftest import sca_values, yesterday
 from tests.cupping.test_import import cva_row, make_csv, sca_row
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +124,40 @@ def test_the_sheet_form_offers_no_lot_an_open_request_would_open_to_an_unverifie
     with pytest.raises(Exception) as exc:
         submit(unverified_grader, draft)
     assert "lot" in exc.value.message_dict
+
+
+def test_a_grader_whose_verified_licence_has_expired_can_neither_cup_nor_take_a_private_draft_opened_to_all(
+    api, producer, second_grader, django_capture_on_commit_callbacks
+):
+    """Issue 13: only verified, live licences may take requests open to any grader (DOMAIN.md: a
+    private draft is opened only by a request); an expired licence is no longer one of them."""
+    draft = factories.LotFactory(producer=producer, status="draft", listed_at=None)
+    request = services.request_create(lot=draft, by=producer)
+    profile = second_grader.q_grader_profile
+    profile.licence_expires_on = timezone.localdate() - datetime.timedelta(days=1)
+    profile.save(update_fields=["licence_expires_on"])
+    client = api(second_grader)
+    sheet = {"lot": draft.pk, "protocol": "sca2004", "cupped_on": yesterday().isoformat(), "independent": True}
+    answer = client.post("/api/v1/cupping-sheets/", sheet | sca_values(), format="json")
+    assert answer.status_code == 400 and "lot" in answer.json()["extra"]["fields"], answer.content
+    grading = {"lot": draft.pk, "graded_on": yesterday().isoformat(), "sample_grams": 350, "moisture_pct": "10.8"}
+    grading |= {"water_activity": "0.55", "quakers": 0}
+    answer = client.post("/api/v1/green-gradings/", grading, format="json")
+    assert answer.status_code == 400 and "lot" in answer.json()["extra"]["fields"], answer.content
+    assert client.post(f"/api/v1/cupping-requests/{request.pk}/accept/").status_code in (403, 404)
+    _, job = api_import(client, make_csv([sca_row(draft)]), django_capture_on_commit_callbacks)
+    assert job["status"] == "failed" and job["errors"][0]["column"] == "lot"
+    assert draft.pk not in [row["id"] for row in client.get("/api/v1/cupping-requests/").json()["results"]]
+    assert not CuppingSheet.objects.filter(lot=draft).exists()
+    request.refresh_from_db()
+    assert (request.status, request.grader_id) == ("open", None)
+
+    # Renewed (a later expiry), the same grader may take it: the refusals above were about the licence.
+    profile.licence_expires_on = timezone.localdate() + datetime.timedelta(days=365)
+    profile.save(update_fields=["licence_expires_on"])
+    assert client.post(f"/api/v1/cupping-requests/{request.pk}/accept/").status_code == 200
+    answer = client.post("/api/v1/cupping-sheets/", sheet | sca_values(), format="json")
+    assert answer.status_code == 201, answer.content
 
 
 # --- 2. Unverified or expired licences never count, wherever the score is computed --------------

@@ -213,3 +213,19 @@ def test_a_bidder_keeps_seeing_their_own_bids_in_the_polled_block(at, make_aucti
     services.bid_place(item=item.pk, bidder=roaster, amount_per_kg="123")
     live = roaster_client.get(f"/auctions/{auction.pk}/lots/{item.pk}/live/", **HTMX).content.decode()
     assert "Your bids" in live and "123.0000" in live
+
+
+def test_the_auction_and_competition_pages_name_the_scale_of_each_score(at, make_auction, producer, client):
+    """DOMAIN.md §1: a score is never shown without its scale (a CVA 88.25 is not an SCA 88.25)."""
+
+    at.set(T0)
+    sca = LotFactory(producer=producer, weight_kg=D("20"), official_score=D("89.50"))
+    sca.official_score_protocol = "sca2004"
+    sca.save(update_fields=["official_score_protocol"])
+    cva = LotFactory(producer=producer, weight_kg=D("20"), official_score=D("88.25"))
+    cva.official_score_protocol = "cva"
+    cva.save(update_fields=["official_score_protocol"])
+    auction = make_auction(lots=[sca, cva])
+    page = client.get(f"/auctions/{auction.pk}/").content.decode()
+    assert "SCA 89.50" in page and "CVA 88.25" in page
+    assert "89.50 points" not in page

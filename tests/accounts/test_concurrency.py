@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from accounts.models import ApiToken, User
 from accounts.services import user_signup
 from accounts.services_tokens import api_token_create
+from tests.concurrency import run_concurrently
 from tests.factories import RoasterFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(fns: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
-    barrier = threading.Barrier(len(fns))
-    results: list[tuple[str, Any]] = [("none", None)] * len(fns)
-
-    def worker(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = ("ok", fn())
-        except Exception as e:
-            results[i] = ("err", e)
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_six_simultaneous_sign_ups_for_one_new_address_make_one_account_and_all_answer_alike(

@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from core.errors import Conflict
 from lots.models import Lot
 from marketplace.negotiation import services
 from marketplace.negotiation.models import Negotiation, NegotiationEvent, Order, OrderEvent
+from tests.concurrency import run_concurrently
 from tests.factories import LotFactory, ProducerFactory, RoasterFactory
 from tests.negotiation.conftest import terms
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_concurrently(fns: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
-    barrier = threading.Barrier(len(fns))
-    results: list[tuple[str, Any]] = [("none", None)] * len(fns)
-
-    def worker(i: int, fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = ("ok", fn())
-        except Exception as e:
-            results[i] = ("err", e)
-        finally:
-            connection.close()  # each thread opened its own connection
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 @pytest.fixture
